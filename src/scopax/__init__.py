@@ -1,0 +1,80 @@
+"""scopax: TensorFlow 1's variable sharing for JAX, as a purely functional library.
+
+>>> import jax, jax.numpy as jnp, scopax as sx
+>>> def f(x):
+...     with sx.variable_scope("dense"):
+...         return x @ sx.get_variable("w", [2, 3])
+>>> model = sx.transform(f)
+>>> params = model.init(jax.random.key(0), jnp.ones((1, 2)))
+>>> model.apply(params, jnp.ones((1, 2))).shape
+(1, 3)
+"""
+
+from scopax import errors as errors
+from scopax._src.initializers import constant_initializer as constant_initializer
+from scopax._src.initializers import glorot_normal_initializer as glorot_normal_initializer
+from scopax._src.initializers import glorot_uniform_initializer as glorot_uniform_initializer
+from scopax._src.initializers import ones_initializer as ones_initializer
+from scopax._src.initializers import orthogonal_initializer as orthogonal_initializer
+from scopax._src.initializers import random_normal_initializer as random_normal_initializer
+from scopax._src.initializers import random_uniform_initializer as random_uniform_initializer
+from scopax._src.initializers import (
+    truncated_normal_initializer as truncated_normal_initializer,
+)
+from scopax._src.initializers import (
+    variance_scaling_initializer as variance_scaling_initializer,
+)
+from scopax._src.initializers import zeros_initializer as zeros_initializer
+from scopax._src.params import Params as Params
+from scopax._src.params import flatten as flatten
+from scopax._src.params import unflatten as unflatten
+from scopax._src.scope import AUTO_REUSE as AUTO_REUSE
+from scopax._src.scope import VariableScope as VariableScope
+from scopax._src.scope import get_variable_scope as get_variable_scope
+from scopax._src.scope import name_scope as name_scope
+from scopax._src.scope import variable_scope as variable_scope
+from scopax._src.template import Template as Template
+from scopax._src.template import make_template as make_template
+from scopax._src.transform import Transformed as Transformed
+from scopax._src.transform import TransformedWithState as TransformedWithState
+from scopax._src.transform import next_rng_key as next_rng_key
+from scopax._src.transform import transform as transform
+from scopax._src.transform import transform_with_state as transform_with_state
+from scopax._src.variables import assign as assign
+from scopax._src.variables import get_regularization_loss as get_regularization_loss
+from scopax._src.variables import get_regularization_losses as get_regularization_losses
+from scopax._src.variables import get_variable as get_variable
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AUTO_REUSE",
+    "Params",
+    "Template",
+    "Transformed",
+    "TransformedWithState",
+    "VariableScope",
+    "assign",
+    "constant_initializer",
+    "flatten",
+    "get_regularization_loss",
+    "get_regularization_losses",
+    "get_variable",
+    "get_variable_scope",
+    "glorot_normal_initializer",
+    "glorot_uniform_initializer",
+    "make_template",
+    "name_scope",
+    "next_rng_key",
+    "ones_initializer",
+    "orthogonal_initializer",
+    "random_normal_initializer",
+    "random_uniform_initializer",
+    "transform",
+    "transform_with_state",
+    "truncated_normal_initializer",
+    "unflatten",
+    "variable_scope",
+    "variance_scaling_initializer",
+    "zeros_initializer",
+]

@@ -1,0 +1,277 @@
+"""Every error scopax raises, with its message, in one place.
+
+Each misuse has its own class so that callers can catch exactly it, and each
+subclasses ``ValueError`` or ``TypeError`` so that code written against TF1's
+exceptions keeps working. Messages name the variable, say why, and show the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ScopaxError(Exception):
+    """Base class of every error scopax raises on a misuse."""
+
+
+class VariableExistsError(ScopaxError, ValueError):
+    """``get_variable`` in a non-reusing scope found the name already taken."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(
+            f"Variable {name} already exists; did you mean to set reuse=True or "
+            "reuse=sx.AUTO_REUSE in variable_scope?"
+        )
+
+
+class VariableNotFoundError(ScopaxError, ValueError):
+    """``get_variable`` in a reusing scope found no such variable in this trace."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(
+            f"Variable {name} does not exist, so it cannot be reused; create it first in a "
+            "scope with reuse=False, or set reuse=sx.AUTO_REUSE in variable_scope to create "
+            "it when missing."
+        )
+
+
+class ShapeMismatchError(ScopaxError, ValueError):
+    """A reused variable was requested with another shape."""
+
+    def __init__(self, name: str, requested: tuple[int, ...], existing: tuple[int, ...]):
+        self.name = name
+        self.requested = requested
+        self.existing = existing
+        super().__init__(
+            f"Trying to share variable {name}, but specified shape {requested} and found "
+            f"shape {existing}; pass shape={existing} or omit shape when reusing it."
+        )
+
+
+class DtypeMismatchError(ScopaxError, ValueError):
+    """A reused variable was requested with another dtype."""
+
+    def __init__(self, name: str, requested: Any, existing: Any):
+        self.name = name
+        self.requested = requested
+        self.existing = existing
+        super().__init__(
+            f"Trying to share variable {name}, but specified dtype {requested} and found "
+            f"dtype {existing}; pass dtype=jnp.{existing} or omit dtype when reusing it."
+        )
+
+
+class NameConflictError(ScopaxError, ValueError):
+    """A name is used both as a variable and as a scope (``a`` and ``a/b``)."""
+
+    def __init__(self, name: str, other: str):
+        self.name = name
+        self.other = other
+        super().__init__(
+            f"Variable {name} conflicts with {other}: a name cannot be both a variable and a "
+            "variable scope; rename one of them."
+        )
+
+
+class ShapeRequiredError(ScopaxError, ValueError):
+    """A variable was created with a callable initializer but no shape."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(
+            f"Shape of a new variable ({name}) must be fully defined, but is None; pass "
+            f'shape=, e.g. sx.get_variable("{name.rsplit("/", 1)[-1]}", [3, 4]), or a concrete '
+            "array as initializer."
+        )
+
+
+class InitializerShapeError(ScopaxError, ValueError):
+    """A concrete-array initializer's shape disagrees with ``shape``, or an initializer
+    returned an array of the wrong shape."""
+
+    def __init__(self, name: str, expected: tuple[int, ...], got: tuple[int, ...], what: str):
+        self.name = name
+        self.expected = expected
+        self.got = got
+        super().__init__(
+            f"Variable {name} has shape {expected}, but {what} has shape {got}; make the "
+            "shape argument and the initializer agree."
+        )
+
+
+class InitializerDtypeError(ScopaxError, ValueError):
+    """An initializer returned an array of the wrong dtype."""
+
+    def __init__(self, name: str, expected: Any, got: Any):
+        self.name = name
+        self.expected = expected
+        self.got = got
+        super().__init__(
+            f"Variable {name} has dtype {expected}, but its initializer returned dtype {got}; "
+            "the initializer must honour its dtype argument: f(key, shape, dtype) -> Array."
+        )
+
+
+class InitializerSignatureError(ScopaxError, TypeError):
+    """An initializer could not be called as ``f(key, shape, dtype)``."""
+
+    def __init__(self, name: str, initializer: Any, cause: BaseException):
+        self.name = name
+        self.initializer = initializer
+        super().__init__(
+            f"The initializer of variable {name} ({initializer!r}) cannot be called as "
+            f"initializer(key, shape, dtype): {cause}. Pass a function of that signature "
+            "(any jax.nn.initializers function works) or a concrete array."
+        )
+
+
+class InvalidInitializerArgumentError(ScopaxError, ValueError):
+    """An initializer was built with arguments it cannot honour."""
+
+
+class MissingParamError(ScopaxError, ValueError):
+    """``apply`` was given a parameter tree that lacks a variable the function reads."""
+
+    def __init__(self, name: str, collection: str = "params"):
+        self.name = name
+        super().__init__(
+            f"Variable {name} is not in the {collection} given to apply; pass the tree that "
+            "init returned for this function, or check the variable's name and scopes."
+        )
+
+
+class ParamShapeError(ScopaxError, ValueError):
+    """``apply``'s parameter tree holds a variable with another shape."""
+
+    def __init__(self, name: str, expected: tuple[int, ...], got: tuple[int, ...]):
+        self.name = name
+        self.expected = expected
+        self.got = got
+        super().__init__(
+            f"Variable {name} has shape {got} in the tree given to apply, but the function "
+            f"asks for shape {expected}; pass the tree that init returned for these inputs."
+        )
+
+
+class ParamDtypeError(ScopaxError, ValueError):
+    """``apply``'s parameter tree holds a variable with another dtype."""
+
+    def __init__(self, name: str, expected: Any, got: Any):
+        self.name = name
+        self.expected = expected
+        self.got = got
+        super().__init__(
+            f"Variable {name} has dtype {got} in the tree given to apply, but the function "
+            f"asks for dtype {expected}; cast the tree (e.g. jax.tree_util.tree_map) or pass "
+            "dtype= to get_variable."
+        )
+
+
+class NotInTransformError(ScopaxError, ValueError):
+    """A scopax call that needs a trace was made outside ``init``/``apply``."""
+
+    def __init__(self, what: str):
+        self.what = what
+        super().__init__(
+            f"{what} must be called inside a function transformed by sx.transform or "
+            "sx.transform_with_state, and run through its init or apply: "
+            "model = sx.transform(fn); params = model.init(rng, x)."
+        )
+
+
+class MissingRngError(ScopaxError, ValueError):
+    """``next_rng_key`` was called but no ``rng`` was given."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "sx.next_rng_key() needs a random key, but apply was called without one; pass "
+            "rng=jax.random.key(...) to apply, e.g. model.apply(params, x, rng=key)."
+        )
+
+
+class JittedFunctionError(ScopaxError, TypeError):
+    """An already-jitted function was passed to ``transform``."""
+
+    def __init__(self, fn: Any):
+        self.fn = fn
+        super().__init__(
+            f"sx.transform got a jax.jit-compiled function ({fn!r}); its variables would be "
+            "created inside jit's own trace and leak. Transform the plain function and jit the "
+            "result instead: jax.jit(sx.transform(fn).apply)."
+        )
+
+
+class InnerTraceError(ScopaxError, ValueError):
+    """A variable was created (or state assigned) inside a raw JAX transform body."""
+
+    def __init__(self, name: str, what: str = "created"):
+        self.name = name
+        super().__init__(
+            f"Variable {name} is {what} inside a jax.lax.scan / cond / while_loop / jax.vmap "
+            "body (or another JAX transform) nested in the transformed function; its value "
+            "would leak out of that trace. Create the variable before the loop (call "
+            "get_variable outside the body and close over it), or use scopax's lifted "
+            "transforms (sx.scan) that handle variables in their bodies."
+        )
+
+
+class NonTrainableInTransformError(ScopaxError, ValueError):
+    """A ``trainable=False`` variable was requested under plain ``transform``."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(
+            f"Variable {name} is not trainable (trainable=False), which makes it state; "
+            "sx.transform has no state. Use sx.transform_with_state, whose init returns "
+            "(params, state) and whose apply returns (out, new_state)."
+        )
+
+
+class AssignError(ScopaxError, ValueError):
+    """``assign`` was given something that is not a non-trainable variable of this trace."""
+
+    def __init__(self, target: str, why: str):
+        self.target = target
+        self.name = target
+        super().__init__(f"Cannot assign to {target}: {why}")
+
+
+class ScopeArgumentError(ScopaxError, ValueError):
+    """``variable_scope`` was given arguments that cannot go together."""
+
+
+class ScopeNameMissingError(ScopaxError, TypeError):
+    """``variable_scope`` was given neither a name nor a ``default_name``."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "variable_scope needs a name: pass name_or_scope (a string or a VariableScope) or, "
+            'with name_or_scope=None, a default_name such as variable_scope(None, "conv").'
+        )
+
+
+class ParamsImmutableError(ScopaxError, TypeError):
+    """Something tried to modify a parameter tree in place."""
+
+    def __init__(self, what: str):
+        super().__init__(
+            f"A scopax parameter tree is immutable and cannot {what}; build a new tree with "
+            "jax.tree_util.tree_map, or edit sx.flatten(tree) and call sx.unflatten."
+        )
+
+
+class UnflattenError(ScopaxError, ValueError):
+    """``unflatten`` was given names that do not form a tree."""
+
+
+class InvalidRngError(ScopaxError, TypeError):
+    """``init``/``apply`` was given something that is not a ``jax.random`` key."""
+
+    def __init__(self, rng: Any):
+        self.rng = rng
+        super().__init__(
+            f"Expected a jax.random key as rng, got {rng!r}; pass jax.random.key(seed) "
+            "(or a raw jax.random.PRNGKey(seed)), e.g. model.init(jax.random.key(0), x)."
+        )

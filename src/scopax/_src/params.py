@@ -1,0 +1,222 @@
+"""The immutable parameter tree, and ``flatten`` / ``unflatten``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import jax
+import numpy as np
+
+from scopax._src import errors
+
+
+class Params(Mapping[str, Any]):
+    """An immutable tree of variables, nested by scope, indexable by full name.
+
+    A registered pytree: ``jax.tree_util`` maps keep the type, and key paths
+    spell the variable names.
+
+    >>> import jax.numpy as jnp, scopax as sx
+    >>> p = sx.unflatten({"conv1/weights": jnp.zeros((5, 5, 3, 8)), "conv1/biases": jnp.zeros(8)})
+    >>> p["conv1"]["weights"].shape, p["conv1/biases"].shape
+    ((5, 5, 3, 8), (8,))
+    >>> p
+    Params(2 variables, 608 parameters:
+      conv1/biases   float32[8]
+      conv1/weights  float32[5,5,3,8]
+    )
+    """
+
+    __slots__ = ("_data", "_flat")
+
+    _data: dict[str, Any]
+    _flat: dict[str, Any] | None
+
+    def __init__(self, tree: Mapping[str, Any] | None = None):
+        built = unflatten(flatten(tree)) if tree is not None else _make({})
+        object.__setattr__(self, "_data", built._data)
+        object.__setattr__(self, "_flat", built._flat)
+
+    def __getitem__(self, key: str) -> Any:
+        data = self._data
+        if key in data:
+            return data[key]
+        if isinstance(key, str) and "/" in key:
+            node: Any = self
+            for part in key.split("/"):
+                if not isinstance(node, Params) or part not in node._data:
+                    raise KeyError(key)
+                node = node._data[part]
+            return node
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self[key]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise errors.ParamsImmutableError(f"set item {key!r}")
+
+    def __delitem__(self, key: str) -> None:
+        raise errors.ParamsImmutableError(f"delete item {key!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise errors.ParamsImmutableError(f"set attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise errors.ParamsImmutableError(f"delete attribute {name!r}")
+
+    def flat(self) -> dict[str, Any]:
+        """The leaves keyed by full name (cached; do not mutate)."""
+        flat = self._flat
+        if flat is None:
+            flat = {}
+            _flatten_into(self._data, "", flat)
+            object.__setattr__(self, "_flat", flat)
+        return flat
+
+    def __repr__(self) -> str:
+        flat = self.flat()
+        if not flat:
+            return "Params({})"
+        rows = [(name, _describe(leaf)) for name, leaf in flat.items()]
+        width = max(len(name) for name, _ in rows)
+        count = sum(int(np.prod(leaf.shape)) for leaf in flat.values() if hasattr(leaf, "shape"))
+        noun = "variable" if len(rows) == 1 else "variables"
+        body = "\n".join(f"  {name.ljust(width)}  {desc}" for name, desc in rows)
+        return f"Params({len(rows)} {noun}, {count:,} parameters:\n{body}\n)"
+
+    def __reduce__(self) -> Any:
+        return (unflatten, (dict(self.flat()),))
+
+
+def _describe(leaf: Any) -> str:
+    shape = getattr(leaf, "shape", None)
+    dtype = getattr(leaf, "dtype", None)
+    if shape is None or dtype is None:
+        return repr(leaf)
+    return f"{np.dtype(dtype).name}[{','.join(str(d) for d in shape)}]"
+
+
+def _make(data: dict[str, Any]) -> Params:
+    tree = object.__new__(Params)
+    object.__setattr__(tree, "_data", data)
+    object.__setattr__(tree, "_flat", None)
+    return tree
+
+
+def _flatten_into(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, Params):
+            _flatten_into(value._data, prefix + key + "/", out)
+        elif isinstance(value, Mapping):
+            _flatten_into(value, prefix + key + "/", out)
+        else:
+            out[prefix + key] = value
+
+
+def flatten(tree: Mapping[str, Any]) -> dict[str, Any]:
+    """A flat ``dict`` from full variable names to arrays.
+
+    >>> import jax.numpy as jnp, scopax as sx
+    >>> sx.flatten({"conv1": {"weights": jnp.ones(2)}, "b": jnp.zeros(1)})
+    {'b': Array([0.], dtype=float32), 'conv1/weights': Array([1., 1.], dtype=float32)}
+
+    Args:
+      tree: a :class:`Params` or any nested mapping of arrays.
+
+    Returns:
+      A new dict, keys in sorted order.
+    """
+    if isinstance(tree, Params):
+        return dict(tree.flat())
+    if not isinstance(tree, Mapping):
+        raise TypeError(
+            f"sx.flatten expects a parameter tree (a Mapping), got {type(tree).__name__}."
+        )
+    out: dict[str, Any] = {}
+    _flatten_into(tree, "", out)
+    return dict(sorted(out.items()))
+
+
+def unflatten(flat: Mapping[str, Any]) -> Params:
+    """The :class:`Params` tree of a flat ``{full name: array}`` mapping.
+
+    >>> import jax.numpy as jnp, scopax as sx
+    >>> tree = sx.unflatten({"a/b": jnp.ones(2), "a/c": jnp.zeros(3)})
+    >>> tree["a"]["b"]
+    Array([1., 1.], dtype=float32)
+
+    Raises:
+      UnflattenError: a name is both a variable and a scope (``a`` and ``a/b``),
+        or a name is empty or has an empty part.
+    """
+    root: dict[str, Any] = {}
+    for name in sorted(flat):
+        if not isinstance(name, str) or not name or "" in name.split("/"):
+            raise errors.UnflattenError(
+                f"Variable name {name!r} is not a full name like 'scope/variable'; every "
+                "part between slashes must be non-empty."
+            )
+        *scopes, leaf = name.split("/")
+        node = root
+        for depth, part in enumerate(scopes):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise errors.UnflattenError(
+                    f"Variable {name} conflicts with {'/'.join(scopes[: depth + 1])}: a name "
+                    "cannot be both a variable and a variable scope."
+                )
+            node = child
+        if leaf in node:
+            raise errors.UnflattenError(
+                f"Variable {name} conflicts with {name}/...: a name cannot be both a "
+                "variable and a variable scope."
+            )
+        node[leaf] = flat[name]
+    tree = _freeze(root)
+    object.__setattr__(tree, "_flat", {name: flat[name] for name in sorted(flat)})
+    return tree
+
+
+def _freeze(data: dict[str, Any]) -> Params:
+    return _make({k: _freeze(v) if isinstance(v, dict) else v for k, v in sorted(data.items())})
+
+
+def as_flat(tree: Any, argument: str) -> dict[str, Any]:
+    """The flat view of what a user passed to ``apply`` (a Params or nested mapping)."""
+    if isinstance(tree, Params):
+        return tree.flat()
+    if isinstance(tree, Mapping):
+        return flatten(tree)
+    raise TypeError(
+        f"apply expects {argument} to be the parameter tree that init returned (a Mapping), "
+        f"got {type(tree).__name__}."
+    )
+
+
+def _flatten_with_keys(tree: Params) -> tuple[tuple[tuple[Any, Any], ...], tuple[str, ...]]:
+    data = tree._data
+    return tuple((jax.tree_util.DictKey(k), v) for k, v in data.items()), tuple(data)
+
+
+def _flatten(tree: Params) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    data = tree._data
+    return tuple(data.values()), tuple(data)
+
+
+def _unflatten(keys: tuple[str, ...], children: Any) -> Params:
+    return _make(dict(zip(keys, children, strict=True)))
+
+
+jax.tree_util.register_pytree_with_keys(Params, _flatten_with_keys, _unflatten, _flatten)

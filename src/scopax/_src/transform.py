@@ -1,0 +1,203 @@
+"""``transform``, ``transform_with_state`` and ``next_rng_key``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from scopax._src import errors
+from scopax._src import frame as frame_lib
+from scopax._src.params import Params, as_flat, unflatten
+from scopax._src.scope import VariableScope
+
+
+class Transformed(NamedTuple):
+    """The pure functions of :func:`transform`: ``init(rng, ...)`` and ``apply(params, ...)``."""
+
+    init: Callable[..., Params]
+    apply: Callable[..., Any]
+
+
+class TransformedWithState(NamedTuple):
+    """The pure functions of :func:`transform_with_state`."""
+
+    init: Callable[..., tuple[Params, Params]]
+    apply: Callable[..., tuple[Any, Params]]
+
+
+def _check_fn(fn: Any) -> None:
+    if isinstance(fn, jax.stages.Wrapped):
+        raise errors.JittedFunctionError(fn)
+    if not callable(fn):
+        raise TypeError(f"sx.transform expects a function, got {fn!r}.")
+
+
+def _check_rng(rng: Any, required: bool) -> Any:
+    if rng is None:
+        if required:
+            raise errors.InvalidRngError(rng)
+        return None
+    dtype = getattr(rng, "dtype", None)
+    if dtype is not None:
+        if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and np.ndim(rng) == 0:
+            return rng
+        if dtype == np.uint32 and np.ndim(rng) == 1:
+            return rng
+    raise errors.InvalidRngError(rng)
+
+
+def _run(
+    fn: Callable[..., Any],
+    *,
+    is_init: bool,
+    with_state: bool,
+    rng: Any,
+    params: Any = None,
+    state: Any = None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> tuple[Any, frame_lib.Frame]:
+    frame = frame_lib.Frame(
+        is_init=is_init,
+        with_state=with_state,
+        rng=rng,
+        root=VariableScope(False),
+        in_params=params,
+        in_state=state,
+    )
+    token = frame_lib.push(frame)
+    try:
+        out = fn(*args, **kwargs)
+    finally:
+        frame_lib.pop(token)
+    return out, frame
+
+
+def transform(fn: Callable[..., Any]) -> Transformed:
+    """Turn a function that calls :func:`get_variable` into a pair of pure functions.
+
+    >>> import jax, jax.numpy as jnp, scopax as sx
+    >>> def linear(x):
+    ...     w = sx.get_variable("w", [3, 2])
+    ...     b = sx.get_variable("b", [2], initializer=sx.zeros_initializer())
+    ...     return x @ w + b
+    >>> init, apply = sx.transform(linear)
+    >>> params = init(jax.random.key(0), jnp.ones((1, 3)))
+    >>> sorted(sx.flatten(params))
+    ['b', 'w']
+    >>> jax.jit(apply)(params, jnp.ones((1, 3))).shape
+    (1, 2)
+
+    ``init(rng, *args, **kwargs)`` runs ``fn`` once, creating every variable with
+    its initializer and a key derived from ``rng`` and the variable's full name;
+    it returns the :class:`Params` tree. ``apply(params, *args, rng=None,
+    **kwargs)`` runs ``fn`` reading every variable from ``params`` and returns
+    ``fn``'s output; it is pure (``jit``/``grad``/``vmap`` compatible). ``rng``
+    feeds :func:`next_rng_key`.
+
+    Raises:
+      JittedFunctionError: ``fn`` is already ``jax.jit``-compiled.
+    """
+    _check_fn(fn)
+
+    @functools.wraps(fn)
+    def init_fn(rng: Any, *args: Any, **kwargs: Any) -> Params:
+        rng = _check_rng(rng, required=True)
+        _, frame = _run(fn, is_init=True, with_state=False, rng=rng, args=args, kwargs=kwargs)
+        return unflatten(frame.created_params)
+
+    @functools.wraps(fn)
+    def apply_fn(params: Any, *args: Any, rng: Any = None, **kwargs: Any) -> Any:
+        flat = as_flat(params, "params")
+        rng = _check_rng(rng, required=False)
+        out, _ = _run(
+            fn, is_init=False, with_state=False, rng=rng, params=flat, args=args, kwargs=kwargs
+        )
+        return out
+
+    return Transformed(init_fn, apply_fn)
+
+
+def transform_with_state(fn: Callable[..., Any]) -> TransformedWithState:
+    """Like :func:`transform`, for functions with non-trainable variables (state).
+
+    ``init(rng, ...) -> (params, state)``; ``apply(params, state, ..., rng=None)
+    -> (out, new_state)``. Variables created with ``trainable=False`` go to
+    ``state``; :func:`assign` sets their new values.
+
+    >>> import jax, jax.numpy as jnp, scopax as sx
+    >>> def running_mean(x):
+    ...     mean = sx.get_variable("mean", [2], trainable=False,
+    ...                            initializer=sx.zeros_initializer())
+    ...     sx.assign(mean, 0.9 * mean + 0.1 * x)
+    ...     return x - mean
+    >>> model = sx.transform_with_state(running_mean)
+    >>> params, state = model.init(jax.random.key(0), jnp.ones(2))
+    >>> len(params), state["mean"]
+    (0, Array([0., 0.], dtype=float32))
+    >>> out, state = jax.jit(model.apply)(params, state, jnp.ones(2))
+    >>> state["mean"]
+    Array([0.1, 0.1], dtype=float32)
+
+    Raises:
+      JittedFunctionError: ``fn`` is already ``jax.jit``-compiled.
+    """
+    _check_fn(fn)
+
+    @functools.wraps(fn)
+    def init_fn(rng: Any, *args: Any, **kwargs: Any) -> tuple[Params, Params]:
+        rng = _check_rng(rng, required=True)
+        _, frame = _run(fn, is_init=True, with_state=True, rng=rng, args=args, kwargs=kwargs)
+        return unflatten(frame.created_params), unflatten(frame.created_state)
+
+    @functools.wraps(fn)
+    def apply_fn(
+        params: Any, state: Any, *args: Any, rng: Any = None, **kwargs: Any
+    ) -> tuple[Any, Params]:
+        flat = as_flat(params, "params")
+        flat_state = as_flat(state, "state")
+        rng = _check_rng(rng, required=False)
+        out, frame = _run(
+            fn,
+            is_init=False,
+            with_state=True,
+            rng=rng,
+            params=flat,
+            state=flat_state,
+            args=args,
+            kwargs=kwargs,
+        )
+        return out, unflatten({**flat_state, **frame.assigned})
+
+    return TransformedWithState(init_fn, apply_fn)
+
+
+def next_rng_key() -> jax.Array:
+    """A fresh random key for the function being run (e.g. for dropout).
+
+    Keys are derived from the ``rng`` given to ``init``/``apply`` and a per-trace
+    counter, so the same ``rng`` gives the same keys. Inside a raw ``lax.scan``
+    body the body is traced once, so every iteration would see the same key:
+    pass per-step keys through the scan's ``xs`` instead.
+
+    >>> import jax, scopax as sx
+    >>> def noise():
+    ...     return jax.random.normal(sx.next_rng_key(), (2,))
+    >>> model = sx.transform(noise)
+    >>> a = model.apply({}, rng=jax.random.key(1))
+    >>> b = model.apply({}, rng=jax.random.key(1))
+    >>> bool((a == b).all())
+    True
+
+    Raises:
+      MissingRngError: no ``rng`` was given to ``apply``.
+      NotInTransformError: called outside ``init``/``apply``.
+    """
+    frame = frame_lib.current_frame("sx.next_rng_key")
+    if frame.rng is None:
+        raise errors.MissingRngError()
+    return frame_lib.next_key(frame)

@@ -1,0 +1,440 @@
+"""``get_variable``, ``assign``, the custom-getter chain and regularizer losses.
+
+``get_variable`` is the hot path of every trace: in ``apply`` it is a couple of
+dict lookups and a shape/dtype comparison, and it never runs an initializer.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from scopax._src import errors
+from scopax._src import frame as frame_lib
+from scopax._src.initializers import default_initializer
+
+
+@functools.lru_cache(maxsize=256)
+def _canonical(dtype: Any) -> np.dtype:
+    return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+
+
+def get_variable(
+    name: str,
+    shape: Sequence[int] | None = None,
+    dtype: Any = None,
+    initializer: Any = None,
+    *,
+    trainable: bool = True,
+    regularizer: Callable[[jax.Array], jax.Array | None] | None = None,
+    sharding: Any = None,
+) -> jax.Array:
+    """Create or reuse the variable ``<current scope>/name``.
+
+    >>> import jax, jax.numpy as jnp, scopax as sx
+    >>> def f():
+    ...     with sx.variable_scope("foo"):
+    ...         v = sx.get_variable("v", [1], initializer=sx.constant_initializer(0.4))
+    ...     with sx.variable_scope("foo", reuse=True):
+    ...         v1 = sx.get_variable("v", [1])
+    ...     return v1 is v, v
+    >>> model = sx.transform(f)
+    >>> params = model.init(jax.random.key(0))
+    >>> params["foo/v"]
+    Array([0.4], dtype=float32)
+    >>> model.apply(params)
+    (True, Array([0.4], dtype=float32))
+
+    Args:
+      name: the variable's name within the current variable scope.
+      shape: its shape; may be omitted when reusing or when ``initializer`` is an array.
+      dtype: its dtype; defaults to the scope's dtype (float32 at the root).
+      initializer: ``f(key, shape, dtype) -> Array`` (every ``jax.nn.initializers``
+        function works) or a concrete array or scalar. Defaults to the scope's
+        initializer, else TF1's ``glorot_uniform`` for floats and zeros otherwise.
+      trainable: ``False`` makes it state (see :func:`transform_with_state`).
+      regularizer: ``f(variable) -> scalar loss or None``; see
+        :func:`get_regularization_losses`.
+      sharding: recorded for the custom getters; sharding rules build on it.
+
+    Returns:
+      The variable's value (a tracer under ``jax.jit``). Within one trace, getting
+      the same variable again returns the identical object.
+
+    Raises:
+      VariableExistsError: a non-reusing scope and the name already exists.
+      VariableNotFoundError: a reusing scope and the name does not exist yet.
+      ShapeMismatchError, DtypeMismatchError: reuse with another shape or dtype.
+      MissingParamError, ParamShapeError, ParamDtypeError: in ``apply``, the given
+        tree lacks the variable or holds it with another shape or dtype.
+    """
+    frame = frame_lib.current_frame("sx.get_variable")
+    scope = frame.scope
+    if type(name) is not str or not name:
+        raise errors.ScopeArgumentError(
+            f'get_variable got name={name!r}; pass a non-empty string such as "weights".'
+        )
+    full = scope._prefix + name
+    explicit = dtype is not None or scope._dtype_explicit
+    dtype = scope.dtype if dtype is None else dtype
+    if initializer is None:
+        initializer = scope.initializer
+    if regularizer is None:
+        regularizer = scope.regularizer
+    reuse = scope._reuse
+    if scope.custom_getter is None:
+        return _true_get(
+            frame, full, shape, dtype, explicit, initializer, regularizer, trainable, reuse
+        )
+
+    def getter(
+        name: str,
+        shape: Sequence[int] | None = None,
+        dtype: Any = None,
+        initializer: Any = None,
+        regularizer: Any = None,
+        reuse: Any = None,
+        trainable: bool | None = None,
+        sharding: Any = None,
+        **unused: Any,
+    ) -> jax.Array:
+        del sharding, unused
+        # A getter that changes the dtype asks for it explicitly.
+        checked = explicit or dtype is not default_dtype
+        return _true_get(
+            frame,
+            name,
+            shape,
+            _FLOAT32 if dtype is None else dtype,
+            checked,
+            initializer,
+            regularizer,
+            trainable is not False,
+            reuse,
+        )
+
+    default_dtype = dtype
+    return scope.custom_getter(
+        getter,
+        name=full,
+        shape=shape,
+        dtype=dtype,
+        initializer=initializer,
+        regularizer=regularizer,
+        trainable=trainable,
+        reuse=reuse,
+        sharding=sharding,
+    )
+
+
+_FLOAT32 = np.dtype("float32")
+
+
+def _true_get(
+    frame: frame_lib.Frame,
+    name: str,
+    shape: Sequence[int] | None,
+    dtype: Any,
+    check_dtype: bool,
+    initializer: Any,
+    regularizer: Any,
+    trainable: bool,
+    reuse: Any,
+) -> jax.Array:
+    value = frame.values.get(name)
+    if value is not None:
+        if not reuse:
+            raise errors.VariableExistsError(name)
+        if shape is not None and tuple(shape) != value.shape:
+            raise errors.ShapeMismatchError(name, tuple(shape), value.shape)
+        if check_dtype and _canonical(dtype) != value.dtype:
+            raise errors.DtypeMismatchError(name, _canonical(dtype), value.dtype)
+        return value
+    if reuse is True:
+        raise errors.VariableNotFoundError(name)
+    if frame.is_init:
+        value = _create(frame, name, shape, dtype, check_dtype, initializer, trainable)
+    else:
+        value = _read(frame, name, shape, dtype, check_dtype, initializer, trainable)
+    frame.values[name] = value
+    if regularizer is not None:
+        frame.reg_losses.append((name, regularizer, value))
+    return value
+
+
+def _check_new_name(frame: frame_lib.Frame, name: str) -> None:
+    if name in frame.prefixes:
+        other = next(n for n in frame.values if n.startswith(name + "/"))
+        raise errors.NameConflictError(name, other)
+    prefixes = frame.prefixes
+    cut = name.find("/")
+    while cut != -1:
+        prefix = name[:cut]
+        if prefix in frame.values:
+            raise errors.NameConflictError(name, prefix)
+        prefixes.add(prefix)
+        cut = name.find("/", cut + 1)
+
+
+def _is_concrete(initializer: Any) -> bool:
+    return isinstance(initializer, jax.Array | np.ndarray | np.generic | int | float | bool | list)
+
+
+def _create(
+    frame: frame_lib.Frame,
+    name: str,
+    shape: Sequence[int] | None,
+    dtype: Any,
+    explicit: bool,
+    initializer: Any,
+    trainable: bool,
+) -> jax.Array:
+    if not trainable and not frame.with_state:
+        raise errors.NonTrainableInTransformError(name)
+    if frame.in_inner_trace():
+        raise errors.InnerTraceError(name)
+    _check_new_name(frame, name)
+    if _is_concrete(initializer):
+        value = jnp.asarray(initializer, dtype=_canonical(dtype) if explicit else None)
+        if shape is not None and tuple(shape) != value.shape:
+            raise errors.InitializerShapeError(
+                name, tuple(shape), value.shape, "the initializer array"
+            )
+    else:
+        if shape is None:
+            raise errors.ShapeRequiredError(name)
+        shape = _shape_tuple(name, shape)
+        dtype = _canonical(dtype)
+        if initializer is None:
+            initializer = default_initializer(dtype)
+        key = frame_lib.variable_key(frame.rng, name)
+        value = _call_initializer(name, initializer, key, shape, dtype)
+    if trainable:
+        frame.created_params[name] = value
+    else:
+        frame.created_state[name] = value
+        frame.state_ids[id(value)] = (name, value)
+    return value
+
+
+def _shape_tuple(name: str, shape: Sequence[int]) -> tuple[int, ...]:
+    try:
+        result = tuple(int(d) for d in shape)
+    except TypeError:
+        result = None
+    if result is None or any(d < 0 for d in result):
+        raise errors.ShapeRequiredError(name) from None
+    return result
+
+
+def _call_initializer(
+    name: str, initializer: Any, key: Any, shape: tuple[int, ...], dtype: np.dtype
+) -> jax.Array:
+    try:
+        value = initializer(key, shape, dtype)
+    except TypeError as e:
+        if not callable(initializer) or not _accepts_three(initializer):
+            raise errors.InitializerSignatureError(name, initializer, e) from e
+        raise
+    if not isinstance(value, jax.Array):
+        value = jnp.asarray(value)
+    if value.shape != shape:
+        raise errors.InitializerShapeError(name, shape, value.shape, "its initializer's output")
+    if value.dtype != dtype:
+        raise errors.InitializerDtypeError(name, dtype, value.dtype)
+    return value
+
+
+def _accepts_three(fn: Callable[..., Any]) -> bool:
+    try:
+        inspect.signature(fn).bind(None, (), None)
+    except TypeError:
+        return False
+    except ValueError:  # No signature available (some builtins): assume it is fine.
+        return True
+    return True
+
+
+def _read(
+    frame: frame_lib.Frame,
+    name: str,
+    shape: Sequence[int] | None,
+    dtype: Any,
+    explicit: bool,
+    initializer: Any,
+    trainable: bool,
+) -> jax.Array:
+    if trainable:
+        source, collection = frame.in_params, "params"
+    elif frame.with_state:
+        source, collection = frame.in_state, "state"
+    else:
+        raise errors.NonTrainableInTransformError(name)
+    assert source is not None
+    value = source.get(name)
+    if value is None:
+        raise errors.MissingParamError(name, collection)
+    if _is_concrete(initializer):
+        expected_shape = np.shape(initializer)
+        if not explicit:
+            dtype = _concrete_dtype(initializer)
+    elif shape is None:
+        raise errors.ShapeRequiredError(name)
+    else:
+        expected_shape = _shape_tuple(name, shape)
+    if value.shape != expected_shape:
+        raise errors.ParamShapeError(name, tuple(expected_shape), value.shape)
+    if value.dtype != _canonical(dtype):
+        raise errors.ParamDtypeError(name, _canonical(dtype), value.dtype)
+    if not trainable:
+        frame.state_ids[id(value)] = (name, value)
+    return value
+
+
+def _concrete_dtype(x: Any) -> np.dtype:
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        dtype = jnp.asarray(x).dtype
+    return _canonical(dtype)
+
+
+def assign(name_or_array: str | jax.Array, value: Any) -> jax.Array:
+    """Set the new value of a non-trainable variable (state) in this trace.
+
+    Later reads in the same trace see ``value``; ``apply`` of
+    :func:`transform_with_state` returns it in the new state.
+
+    >>> import jax, jax.numpy as jnp, scopax as sx
+    >>> def count():
+    ...     n = sx.get_variable("n", [], jnp.int32, trainable=False)
+    ...     sx.assign(n, n + 1)
+    ...     return n
+    >>> model = sx.transform_with_state(count)
+    >>> params, state = model.init(jax.random.key(0))
+    >>> out, state = model.apply(params, state)
+    >>> out, state["n"]
+    (Array(0, dtype=int32), Array(1, dtype=int32))
+
+    Args:
+      name_or_array: the array ``get_variable`` returned in this trace, or the
+        variable's full name.
+      value: the new value, of the variable's shape (a same-kind dtype is cast).
+
+    Returns:
+      The value stored.
+
+    Raises:
+      AssignError: the target is not a non-trainable variable got in this trace,
+        or ``value`` has another shape or dtype kind.
+      InnerTraceError: called inside a raw ``lax.scan``/``cond`` body.
+    """
+    frame = frame_lib.current_frame("sx.assign")
+    if isinstance(name_or_array, str):
+        name = name_or_array
+        if name not in frame.values:
+            raise errors.AssignError(
+                name,
+                "no variable of that full name was got in this trace; call "
+                "sx.get_variable(..., trainable=False) before assigning to it.",
+            )
+    else:
+        entry = frame.state_ids.get(id(name_or_array))
+        if entry is None or entry[1] is not name_or_array:
+            raise errors.AssignError(
+                _describe(name_or_array),
+                "it is not a variable returned by sx.get_variable(..., trainable=False) in "
+                "this trace; pass that array or the variable's full name.",
+            )
+        name = entry[0]
+    old = frame.values[name]
+    if name in frame.created_params or (frame.in_params is not None and name in frame.in_params):
+        raise errors.AssignError(
+            name,
+            "it is trainable, and trainable variables are only changed by the optimizer; "
+            "create it with trainable=False to make it state.",
+        )
+    if frame.in_inner_trace():
+        raise errors.InnerTraceError(name, "assigned")
+    value = jnp.asarray(value)
+    if value.shape != old.shape:
+        raise errors.AssignError(
+            name, f"the value has shape {value.shape}, but the variable has shape {old.shape}."
+        )
+    if value.dtype != old.dtype:
+        if jnp.dtype(value.dtype).kind != jnp.dtype(old.dtype).kind:
+            raise errors.AssignError(
+                name,
+                f"the value has dtype {value.dtype}, but the variable has dtype {old.dtype}; "
+                f"cast it with .astype(jnp.{old.dtype}).",
+            )
+        value = value.astype(old.dtype)
+    frame.values[name] = value
+    frame.assigned[name] = value
+    frame.state_ids[id(value)] = (name, value)
+    return value
+
+
+def _describe(x: Any) -> str:
+    shape = getattr(x, "shape", None)
+    dtype = getattr(x, "dtype", None)
+    if shape is not None and dtype is not None:
+        return f"an array of shape {tuple(shape)} and dtype {dtype}"
+    return repr(x)
+
+
+def get_regularization_losses(scope: str | None = None) -> list[jax.Array]:
+    """The regularizer losses of the variables got in this trace, once per variable.
+
+    TF1's ``tf.losses.get_regularization_losses``: in the order the variables
+    were first got, optionally only those whose full name starts with ``scope``.
+
+    >>> import jax, jax.numpy as jnp, scopax as sx
+    >>> def f():
+    ...     l2 = lambda w: 0.5 * jnp.sum(w**2)
+    ...     with sx.variable_scope("a", regularizer=l2):
+    ...         sx.get_variable("w", [2], initializer=sx.ones_initializer())
+    ...     with sx.variable_scope("a", reuse=True):
+    ...         sx.get_variable("w")
+    ...     return sx.get_regularization_losses(), sx.get_regularization_loss()
+    >>> model = sx.transform(f)
+    >>> model.apply(model.init(jax.random.key(0)))
+    ([Array(1., dtype=float32)], Array(1., dtype=float32))
+
+    Args:
+      scope: keep only variables whose full name starts with this string.
+
+    Returns:
+      A list of scalar arrays; regularizers that returned ``None`` are left out.
+    """
+    frame = frame_lib.current_frame("sx.get_regularization_losses")
+    losses = []
+    for name, regularizer, value in frame.reg_losses:
+        if scope is None or name.startswith(scope):
+            loss = regularizer(value)
+            if loss is not None:
+                losses.append(loss)
+    return losses
+
+
+def get_regularization_loss(scope: str | None = None) -> jax.Array:
+    """The sum of :func:`get_regularization_losses` (0.0 when there are none).
+
+    >>> import jax, jax.numpy as jnp, scopax as sx
+    >>> def f():
+    ...     sx.get_variable("w", [3], initializer=sx.ones_initializer(),
+    ...                     regularizer=lambda w: jnp.sum(w))
+    ...     return sx.get_regularization_loss()
+    >>> sx.transform(f).apply({"w": jnp.ones(3)})
+    Array(3., dtype=float32)
+    """
+    losses = get_regularization_losses(scope)
+    if not losses:
+        return jnp.zeros((), jnp.float32)
+    return functools.reduce(jnp.add, losses)
+

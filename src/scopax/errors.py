@@ -1,0 +1,32 @@
+"""The exceptions scopax raises; each subclasses ``ValueError`` or ``TypeError``.
+
+>>> import scopax as sx
+>>> issubclass(sx.errors.VariableExistsError, ValueError)
+True
+"""
+
+from scopax._src.errors import AssignError as AssignError
+from scopax._src.errors import DtypeMismatchError as DtypeMismatchError
+from scopax._src.errors import InitializerDtypeError as InitializerDtypeError
+from scopax._src.errors import InitializerShapeError as InitializerShapeError
+from scopax._src.errors import InitializerSignatureError as InitializerSignatureError
+from scopax._src.errors import InnerTraceError as InnerTraceError
+from scopax._src.errors import InvalidInitializerArgumentError as InvalidInitializerArgumentError
+from scopax._src.errors import InvalidRngError as InvalidRngError
+from scopax._src.errors import JittedFunctionError as JittedFunctionError
+from scopax._src.errors import MissingParamError as MissingParamError
+from scopax._src.errors import MissingRngError as MissingRngError
+from scopax._src.errors import NameConflictError as NameConflictError
+from scopax._src.errors import NonTrainableInTransformError as NonTrainableInTransformError
+from scopax._src.errors import NotInTransformError as NotInTransformError
+from scopax._src.errors import ParamDtypeError as ParamDtypeError
+from scopax._src.errors import ParamsImmutableError as ParamsImmutableError
+from scopax._src.errors import ParamShapeError as ParamShapeError
+from scopax._src.errors import ScopaxError as ScopaxError
+from scopax._src.errors import ScopeArgumentError as ScopeArgumentError
+from scopax._src.errors import ScopeNameMissingError as ScopeNameMissingError
+from scopax._src.errors import ShapeMismatchError as ShapeMismatchError
+from scopax._src.errors import ShapeRequiredError as ShapeRequiredError
+from scopax._src.errors import UnflattenError as UnflattenError
+from scopax._src.errors import VariableExistsError as VariableExistsError
+from scopax._src.errors import VariableNotFoundError as VariableNotFoundError
