@@ -1,6 +1,5 @@
-"""A strict test setup: rank promotion raises, warnings are errors (pyproject), and
-eight fake CPU devices exist for the sharding tests. At the root so that it also
-covers the doctests in src/ and docs/."""
+"""Test setup shared by tests/, the doctests in src/ and the docs: eight fake CPU devices
+for the sharding tests, and the jit/nojit fixture. Warnings are errors (pyproject)."""
 
 import os
 
@@ -9,8 +8,6 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 
 import jax
 import pytest
-
-jax.config.update("jax_numpy_rank_promotion", "raise")
 
 
 @pytest.fixture(params=["nojit", "jit"])

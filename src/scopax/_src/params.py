@@ -91,10 +91,13 @@ class Params(Mapping[str, Any]):
             return "Params({})"
         rows = [(name, _describe(leaf)) for name, leaf in flat.items()]
         width = max(len(name) for name, _ in rows)
-        count = sum(int(np.prod(leaf.shape)) for leaf in flat.values() if hasattr(leaf, "shape"))
         noun = "variable" if len(rows) == 1 else "variables"
+        head = f"{len(rows)} {noun}"
+        if all(hasattr(leaf, "shape") and hasattr(leaf, "dtype") for leaf in flat.values()):
+            count = sum(int(np.prod(leaf.shape)) for leaf in flat.values())
+            head += f", {count:,} parameters"
         body = "\n".join(f"  {name.ljust(width)}  {desc}" for name, desc in rows)
-        return f"Params({len(rows)} {noun}, {count:,} parameters:\n{body}\n)"
+        return f"Params({head}:\n{body}\n)"
 
     def __reduce__(self) -> Any:
         return (unflatten, (dict(self.flat()),))

@@ -17,6 +17,13 @@ class Template:
     The scope a template got lives in the trace, not in the object, so one
     template can be created once and used by ``init``, ``apply`` and any number of
     other traces.
+
+    >>> import jax, jax.numpy as jnp, scopax as sx
+    >>> scale = sx.make_template("scale", lambda x: x * sx.get_variable("s", [], initializer=2.0))
+    >>> model = sx.transform(lambda x: scale(scale(x)))
+    >>> params = model.init(jax.random.key(0), 1.0)
+    >>> sorted(sx.flatten(params)), model.apply(params, 1.0)
+    (['scale/s'], Array(4., dtype=float32))
     """
 
     def __init__(

@@ -16,14 +16,27 @@ from scopax._src.scope import VariableScope
 
 
 class Transformed(NamedTuple):
-    """The pure functions of :func:`transform`: ``init(rng, ...)`` and ``apply(params, ...)``."""
+    """The pure functions of :func:`transform`: ``init(rng, ...)`` and ``apply(params, ...)``.
+
+    >>> import jax, scopax as sx
+    >>> init, apply = sx.transform(lambda: sx.get_variable("w", [2]))
+    >>> apply(init(jax.random.key(0))).shape
+    (2,)
+    """
 
     init: Callable[..., Params]
     apply: Callable[..., Any]
 
 
 class TransformedWithState(NamedTuple):
-    """The pure functions of :func:`transform_with_state`."""
+    """The pure functions of :func:`transform_with_state`.
+
+    >>> import jax, scopax as sx
+    >>> init, apply = sx.transform_with_state(lambda: sx.get_variable("n", [], trainable=False))
+    >>> params, state = init(jax.random.key(0))
+    >>> apply(params, state)[0].shape
+    ()
+    """
 
     init: Callable[..., tuple[Params, Params]]
     apply: Callable[..., tuple[Any, Params]]

@@ -201,7 +201,10 @@ def _create(
         raise errors.InnerTraceError(name)
     _check_new_name(frame, name)
     if _is_concrete(initializer):
-        value = jnp.asarray(initializer, dtype=_canonical(dtype) if explicit else None)
+        # A strong dtype even for Python scalars, so init and apply agree on it.
+        value = jnp.asarray(
+            initializer, dtype=_canonical(dtype) if explicit else _concrete_dtype(initializer)
+        )
         if shape is not None and tuple(shape) != value.shape:
             raise errors.InitializerShapeError(
                 name, tuple(shape), value.shape, "the initializer array"
