@@ -52,8 +52,7 @@ def test_pytree_keeps_type_and_key_paths_spell_names(tree):
     assert type(doubled["image_filters"]) is sx.Params
     chex.assert_trees_all_close(doubled["image_filters/conv1/weights"], 2 * jnp.ones((5, 5, 3, 8)))
     paths = [
-        "/".join(k.key for k in path)
-        for path, _ in jax.tree_util.tree_flatten_with_path(tree)[0]
+        "/".join(k.key for k in path) for path, _ in jax.tree_util.tree_flatten_with_path(tree)[0]
     ]
     assert paths == list(sx.flatten(tree))
     assert jax.tree_util.tree_structure(tree) == jax.tree_util.tree_structure(doubled)

@@ -182,7 +182,7 @@ def test_concrete_initializer_shape_mismatch_raises():
 def test_callable_initializer_without_shape_raises():
     with raises(
         sx.errors.ShapeRequiredError,
-        'Shape of a new variable (s/w) must be fully defined, but is None; pass shape=, e.g. '
+        "Shape of a new variable (s/w) must be fully defined, but is None; pass shape=, e.g. "
         'sx.get_variable("w", [3, 4]), or a concrete array as initializer.',
     ):
         init(lambda: _in_scope("s", lambda: sx.get_variable("w")))
@@ -213,7 +213,7 @@ def test_initializer_internal_type_error_is_not_masked():
     def bad(key, shape, dtype):
         raise TypeError("my own bug")
 
-    with pytest.raises(TypeError, match="^my own bug$"):
+    with pytest.raises(TypeError, match=r"^my own bug$"):
         init(lambda: sx.get_variable("w", [2], initializer=bad))
 
 

@@ -28,7 +28,7 @@ class Params(Mapping[str, Any]):
     )
     """
 
-    __slots__ = ("_data", "_flat")
+    __slots__ = ("__weakref__", "_data", "_flat")
 
     _data: dict[str, Any]
     _flat: dict[str, Any] | None

@@ -149,7 +149,7 @@ def _check_reuse(reuse: Any) -> Any:
     )
 
 
-class variable_scope:  # noqa: N801 - TF1's name, used as a context manager.
+class variable_scope:
     """Open a variable scope: a name prefix for variables and defaults they inherit.
 
     >>> import jax, scopax as sx
@@ -313,7 +313,7 @@ def _unique_name(frame: frame_lib.Frame, scope: VariableScope, prefix: str) -> s
     return f"{prefix}_{index}"
 
 
-class name_scope:  # noqa: N801 - TF1's name, used as a context manager.
+class name_scope:
     """Name the ops traced inside (via ``jax.named_scope``); never changes variable names.
 
     The names reach jaxprs, HLO metadata and profiler traces.

@@ -67,7 +67,8 @@ def make_template(
     """TF1's ``make_template``: share ``func_``'s variables across all its calls.
 
     The first call in a trace opens a unique scope (``name_``; a second template
-    of the same name gets ``name__1``) and creates the variables; later calls re-enter that scope with ``reuse=True``.
+    of the same name gets ``name__1``) and creates the variables; later calls
+    re-enter that scope with ``reuse=True``.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
     >>> def dense(x):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from scopax._src import errors
@@ -56,7 +57,7 @@ def _check_rng(rng: Any, required: bool) -> Any:
         return None
     dtype = getattr(rng, "dtype", None)
     if dtype is not None:
-        if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and np.ndim(rng) == 0:
+        if jnp.issubdtype(dtype, jax.dtypes.prng_key) and np.ndim(rng) == 0:
             return rng
         if dtype == np.uint32 and np.ndim(rng) == 1:
             return rng

@@ -348,13 +348,17 @@ def assign(name_or_array: str | jax.Array, value: Any) -> jax.Array:
             )
     else:
         entry = frame.state_ids.get(id(name_or_array))
-        if entry is None or entry[1] is not name_or_array:
+        if entry is None:
+            # Only state is indexed by id; find a trainable variable for a better message.
+            named = (n for n, v in frame.values.items() if v is name_or_array)
+            entry = (next(named, None), name_or_array)
+        name = entry[0]
+        if name is None:
             raise errors.AssignError(
                 _describe(name_or_array),
                 "it is not a variable returned by sx.get_variable(..., trainable=False) in "
                 "this trace; pass that array or the variable's full name.",
             )
-        name = entry[0]
     old = frame.values[name]
     if name in frame.created_params or (frame.in_params is not None and name in frame.in_params):
         raise errors.AssignError(
@@ -440,4 +444,3 @@ def get_regularization_loss(scope: str | None = None) -> jax.Array:
     if not losses:
         return jnp.zeros((), jnp.float32)
     return functools.reduce(jnp.add, losses)
-
