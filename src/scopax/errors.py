@@ -20,8 +20,8 @@ from scopax._src.errors import NameConflictError as NameConflictError
 from scopax._src.errors import NonTrainableInTransformError as NonTrainableInTransformError
 from scopax._src.errors import NotInTransformError as NotInTransformError
 from scopax._src.errors import ParamDtypeError as ParamDtypeError
-from scopax._src.errors import ParamsImmutableError as ParamsImmutableError
 from scopax._src.errors import ParamShapeError as ParamShapeError
+from scopax._src.errors import ParamsImmutableError as ParamsImmutableError
 from scopax._src.errors import ScopaxError as ScopaxError
 from scopax._src.errors import ScopeArgumentError as ScopeArgumentError
 from scopax._src.errors import ScopeNameMissingError as ScopeNameMissingError
