@@ -28,15 +28,19 @@ class Params(Mapping[str, Any]):
     )
     """
 
-    __slots__ = ("__weakref__", "_data", "_flat")
+    __slots__ = ("__weakref__", "_data", "_flat", "_node")
 
     _data: dict[str, Any]
     _flat: dict[str, Any] | None
+    # (children, keys) as the pytree flattening returns them: computed once, because jit
+    # flattens every argument several times per trace and the tree never changes.
+    _node: tuple[tuple[Any, ...], tuple[str, ...]]
 
     def __init__(self, tree: Mapping[str, Any] | None = None):
         built = unflatten(flatten(tree)) if tree is not None else _make({})
         object.__setattr__(self, "_data", built._data)
         object.__setattr__(self, "_flat", built._flat)
+        object.__setattr__(self, "_node", built._node)
 
     def __getitem__(self, key: str) -> Any:
         data = self._data
@@ -111,10 +115,13 @@ def _describe(leaf: Any) -> str:
     return f"{np.dtype(dtype).name}[{','.join(str(d) for d in shape)}]"
 
 
-def _make(data: dict[str, Any]) -> Params:
+def _make(
+    data: dict[str, Any], node: tuple[tuple[Any, ...], tuple[str, ...]] | None = None
+) -> Params:
     tree = object.__new__(Params)
     object.__setattr__(tree, "_data", data)
     object.__setattr__(tree, "_flat", None)
+    object.__setattr__(tree, "_node", node or (tuple(data.values()), tuple(data)))
     return tree
 
 
@@ -208,18 +215,28 @@ def as_flat(tree: Any, argument: str) -> dict[str, Any]:
     )
 
 
+_DICT_KEYS: dict[str, jax.tree_util.DictKey] = {}
+
+
+def _dict_key(key: str) -> jax.tree_util.DictKey:
+    entry = _DICT_KEYS.get(key)
+    if entry is None:
+        entry = _DICT_KEYS[key] = jax.tree_util.DictKey(key)
+    return entry
+
+
 def _flatten_with_keys(tree: Params) -> tuple[tuple[tuple[Any, Any], ...], tuple[str, ...]]:
-    data = tree._data
-    return tuple((jax.tree_util.DictKey(k), v) for k, v in data.items()), tuple(data)
+    children, keys = tree._node
+    return tuple(zip(map(_dict_key, keys), children, strict=True)), keys
 
 
 def _flatten(tree: Params) -> tuple[tuple[Any, ...], tuple[str, ...]]:
-    data = tree._data
-    return tuple(data.values()), tuple(data)
+    return tree._node
 
 
 def _unflatten(keys: tuple[str, ...], children: Any) -> Params:
-    return _make(dict(zip(keys, children, strict=True)))
+    children = tuple(children)
+    return _make(dict(zip(keys, children, strict=True)), (children, keys))
 
 
 jax.tree_util.register_pytree_with_keys(Params, _flatten_with_keys, _unflatten, _flatten)
