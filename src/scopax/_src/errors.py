@@ -275,3 +275,10 @@ class InvalidRngError(ScopaxError, TypeError):
             f"Expected a jax.random key as rng, got {rng!r}; pass jax.random.key(seed) "
             "(or a raw jax.random.PRNGKey(seed)), e.g. model.init(jax.random.key(0), x)."
         )
+
+
+# Tracebacks and reprs name the public module users import the classes from.
+for _cls in list(globals().values()):
+    if isinstance(_cls, type) and issubclass(_cls, ScopaxError):
+        _cls.__module__ = "scopax.errors"
+del _cls

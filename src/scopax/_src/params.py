@@ -99,7 +99,7 @@ class Params(Mapping[str, Any]):
         head = f"{len(rows)} {noun}"
         if all(hasattr(leaf, "shape") and hasattr(leaf, "dtype") for leaf in flat.values()):
             count = sum(int(np.prod(leaf.shape)) for leaf in flat.values())
-            head += f", {count:,} parameters"
+            head += f", {count:,} parameter{'' if count == 1 else 's'}"
         body = "\n".join(f"  {name.ljust(width)}  {desc}" for name, desc in rows)
         return f"Params({head}:\n{body}\n)"
 
@@ -215,10 +215,10 @@ def as_flat(tree: Any, argument: str) -> dict[str, Any]:
     )
 
 
-_DICT_KEYS: dict[str, jax.tree_util.DictKey] = {}
+_DICT_KEYS: dict[str, Any] = {}
 
 
-def _dict_key(key: str) -> jax.tree_util.DictKey:
+def _dict_key(key: str) -> Any:
     entry = _DICT_KEYS.get(key)
     if entry is None:
         entry = _DICT_KEYS[key] = jax.tree_util.DictKey(key)
