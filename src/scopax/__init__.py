@@ -25,6 +25,11 @@ from scopax._src.initializers import (
     variance_scaling_initializer as variance_scaling_initializer,
 )
 from scopax._src.initializers import zeros_initializer as zeros_initializer
+from scopax._src.lift import cond as cond
+from scopax._src.lift import remat as remat
+from scopax._src.lift import scan as scan
+from scopax._src.lift import switch as switch
+from scopax._src.lift import vmap as vmap
 from scopax._src.params import Params as Params
 from scopax._src.params import flatten as flatten
 from scopax._src.params import unflatten as unflatten
@@ -33,6 +38,10 @@ from scopax._src.scope import VariableScope as VariableScope
 from scopax._src.scope import get_variable_scope as get_variable_scope
 from scopax._src.scope import name_scope as name_scope
 from scopax._src.scope import variable_scope as variable_scope
+from scopax._src.sharding import axis_rules as axis_rules
+from scopax._src.sharding import param_shardings as param_shardings
+from scopax._src.stack import convert_layer_stack as convert_layer_stack
+from scopax._src.stack import layer_stack as layer_stack
 from scopax._src.template import Template as Template
 from scopax._src.template import make_template as make_template
 from scopax._src.transform import Transformed as Transformed
@@ -55,7 +64,10 @@ __all__ = [
     "TransformedWithState",
     "VariableScope",
     "assign",
+    "axis_rules",
+    "cond",
     "constant_initializer",
+    "convert_layer_stack",
     "flatten",
     "get_regularization_loss",
     "get_regularization_losses",
@@ -63,18 +75,24 @@ __all__ = [
     "get_variable_scope",
     "glorot_normal_initializer",
     "glorot_uniform_initializer",
+    "layer_stack",
     "make_template",
     "name_scope",
     "next_rng_key",
     "ones_initializer",
     "orthogonal_initializer",
+    "param_shardings",
     "random_normal_initializer",
     "random_uniform_initializer",
+    "remat",
+    "scan",
+    "switch",
     "transform",
     "transform_with_state",
     "truncated_normal_initializer",
     "unflatten",
     "variable_scope",
     "variance_scaling_initializer",
+    "vmap",
     "zeros_initializer",
 ]

@@ -14,6 +14,7 @@ from scopax._src.errors import InnerTraceError as InnerTraceError
 from scopax._src.errors import InvalidInitializerArgumentError as InvalidInitializerArgumentError
 from scopax._src.errors import InvalidRngError as InvalidRngError
 from scopax._src.errors import JittedFunctionError as JittedFunctionError
+from scopax._src.errors import LiftedTransformError as LiftedTransformError
 from scopax._src.errors import MissingParamError as MissingParamError
 from scopax._src.errors import MissingRngError as MissingRngError
 from scopax._src.errors import NameConflictError as NameConflictError
@@ -27,6 +28,7 @@ from scopax._src.errors import ScopeArgumentError as ScopeArgumentError
 from scopax._src.errors import ScopeNameMissingError as ScopeNameMissingError
 from scopax._src.errors import ShapeMismatchError as ShapeMismatchError
 from scopax._src.errors import ShapeRequiredError as ShapeRequiredError
+from scopax._src.errors import ShardingError as ShardingError
 from scopax._src.errors import UnflattenError as UnflattenError
 from scopax._src.errors import VariableExistsError as VariableExistsError
 from scopax._src.errors import VariableNotFoundError as VariableNotFoundError

@@ -277,6 +277,22 @@ class InvalidRngError(ScopaxError, TypeError):
         )
 
 
+class ShardingError(ScopaxError, ValueError):
+    """A variable's ``sharding=`` cannot be used, or a logical axis has no rule."""
+
+    def __init__(self, name: str, why: str):
+        self.name = name
+        super().__init__(f"Variable {name}: {why}")
+
+
+class LiftedTransformError(ScopaxError, ValueError):
+    """A lifted transform (``sx.scan``, ``sx.vmap``, ``sx.layer_stack``...) was misused."""
+
+    def __init__(self, name: str, why: str):
+        self.name = name
+        super().__init__(f"Variable {name}: {why}" if name else why)
+
+
 # Tracebacks and reprs name the public module users import the classes from.
 for _cls in list(globals().values()):
     if isinstance(_cls, type) and issubclass(_cls, ScopaxError):

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from scopax._src.scope import VariableScope
 
 _FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar("scopax_frame", default=None)
+# Set by param_shardings: every init run while it is set adds its variables' sharding= here.
+RECORDER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "scopax_sharding_recorder", default=None
+)
 
 
 class _ScopeCounts:
@@ -48,6 +52,12 @@ class _ScopeCounts:
                 child = node.children[part] = _ScopeCounts()
             node = child
         return node
+
+    def copy(self) -> _ScopeCounts:
+        new = _ScopeCounts()
+        new.count = self.count
+        new.children = {k: v.copy() for k, v in self.children.items()}
+        return new
 
     def peek(self, path: str) -> int:
         node: _ScopeCounts | None = self
@@ -75,6 +85,7 @@ class Frame:
         "rng_count",
         "scope",
         "scope_counts",
+        "shardings",
         "state_ids",
         "templates",
         "trace_state",
@@ -113,11 +124,37 @@ class Frame:
         self.state_ids: dict[int, tuple[str, Any]] = {}
         self.reg_losses: list[tuple[str, Any, Any]] = []
         self.templates: dict[Any, VariableScope] = {}
+        # Full name -> the sharding= given at creation (init only; read by param_shardings).
+        self.shardings: dict[str, Any] = {}
         self.trace_state = get_opaque_trace_state()
 
     def in_inner_trace(self) -> bool:
         """Whether the caller runs inside a JAX transform nested in this frame's trace."""
         return get_opaque_trace_state() != self.trace_state
+
+
+class Snapshot:
+    """What a lifted transform restores before each trace of its body.
+
+    JAX may trace a body more than once (and traces every branch of a ``cond``);
+    each trace must start from the same frame, or the second would find the
+    first one's variables and report them as duplicates.
+    """
+
+    __slots__ = ("counts", "losses", "values")
+
+    def __init__(self, frame: Frame):
+        self.values = len(frame.values)
+        self.losses = len(frame.reg_losses)
+        self.counts = frame.scope_counts.copy()
+
+    def restore(self, frame: Frame) -> None:
+        values = frame.values
+        if len(values) > self.values:
+            for name in list(values)[self.values :]:
+                del values[name]
+        del frame.reg_losses[self.losses :]
+        frame.scope_counts = self.counts.copy()
 
 
 def current_frame(what: str) -> Frame:

@@ -88,6 +88,10 @@ def _run(
         out = fn(*args, **kwargs)
     finally:
         frame_lib.pop(token)
+    if frame.shardings:
+        recorder = frame_lib.RECORDER.get()
+        if recorder is not None:
+            recorder.update(frame.shardings)
     return out, frame
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import PartitionSpec
 
 from scopax._src import errors
 from scopax._src import frame as frame_lib
@@ -90,7 +91,16 @@ def get_variable(
     reuse = scope._reuse
     if scope.custom_getter is None:
         return _true_get(
-            frame, full, shape, dtype, explicit, initializer, regularizer, trainable, reuse
+            frame,
+            full,
+            shape,
+            dtype,
+            explicit,
+            initializer,
+            regularizer,
+            trainable,
+            reuse,
+            sharding,
         )
 
     def getter(
@@ -104,7 +114,7 @@ def get_variable(
         sharding: Any = None,
         **unused: Any,
     ) -> jax.Array:
-        del sharding, unused
+        del unused
         # A getter that changes the dtype asks for it explicitly.
         checked = explicit or dtype is not default_dtype
         return _true_get(
@@ -117,6 +127,7 @@ def get_variable(
             regularizer,
             trainable is not False,
             reuse,
+            sharding,
         )
 
     default_dtype = dtype
@@ -146,6 +157,7 @@ def _true_get(
     regularizer: Any,
     trainable: bool,
     reuse: Any,
+    sharding: Any,
 ) -> jax.Array:
     value = frame.values.get(name)
     if value is not None:
@@ -160,6 +172,8 @@ def _true_get(
         raise errors.VariableNotFoundError(name)
     if frame.is_init:
         value = _create(frame, name, shape, dtype, check_dtype, initializer, trainable)
+        if sharding is not None:
+            frame.shardings[name] = check_sharding(name, sharding, value.ndim)
     else:
         value = _read(frame, name, shape, dtype, check_dtype, initializer, trainable)
     frame.values[name] = value
@@ -168,7 +182,26 @@ def _true_get(
     return value
 
 
-def _check_new_name(frame: frame_lib.Frame, name: str) -> None:
+def check_sharding(name: str, sharding: Any, ndim: int) -> Any:
+    """A ``PartitionSpec`` or a tuple of logical axis names, one entry per dimension."""
+    entries = tuple(sharding) if isinstance(sharding, PartitionSpec | tuple | list) else None
+    ok = entries is not None and all(
+        e is None
+        or isinstance(e, str)
+        or (isinstance(e, tuple) and all(isinstance(a, str) for a in e))
+        for e in entries
+    )
+    if not ok or entries is None or len(entries) > ndim:
+        raise errors.ShardingError(
+            name,
+            f"sharding={sharding!r} is not a PartitionSpec or a tuple of logical axis names "
+            f"with at most {ndim} entries (one per dimension); pass e.g. "
+            f"sharding={('embed', 'mlp')[:ndim] or ()!r} or PartitionSpec(...).",
+        )
+    return sharding
+
+
+def check_new_name(frame: frame_lib.Frame, name: str) -> None:
     if name in frame.prefixes:
         other = next(n for n in frame.values if n.startswith(name + "/"))
         raise errors.NameConflictError(name, other)
@@ -199,7 +232,7 @@ def _create(
         raise errors.NonTrainableInTransformError(name)
     if frame.in_inner_trace():
         raise errors.InnerTraceError(name)
-    _check_new_name(frame, name)
+    check_new_name(frame, name)
     if _is_concrete(initializer):
         # A strong dtype even for Python scalars, so init and apply agree on it.
         value = jnp.asarray(
