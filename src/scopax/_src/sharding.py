@@ -83,7 +83,9 @@ def param_shardings(
     recorded: dict[str, Any] = {}
     token = frame_lib.RECORDER.set(recorded)
     try:
-        shapes = jax.eval_shape(init_fn, *init_args, **init_kwargs)
+        # A fresh function each time: JAX caches traces by function, and a cache hit would
+        # skip the init whose get_variable calls record the shardings.
+        shapes = jax.eval_shape(lambda *a, **k: init_fn(*a, **k), *init_args, **init_kwargs)
     finally:
         frame_lib.RECORDER.reset(token)
     rules = _RULES.get()

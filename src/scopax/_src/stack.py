@@ -61,7 +61,9 @@ def run_stacked(
             keys = jax.random.split(frame_lib.variable_key(frame.rng, scope.name), size)
         elif split_rng and frame.rng is not None:
             keys = jax.random.split(frame_lib.next_key(frame), size)
+        # Static facts of the body's trace, passed out by closure (they are not arrays).
         read: list[str] = []
+        shardings: dict[str, Any] = {}
 
         def body(member: tuple[Any, Any], *fn_args: Any) -> tuple[Any, Any]:
             params, key = member
@@ -85,15 +87,16 @@ def run_stacked(
                         "it; stacked bodies may only create variables under their own scope.",
                     )
             read[:] = list(sub.values)
+            shardings.update(sub.shardings)
             losses = {}
             for var, regularizer, value in sub.reg_losses:
                 loss = regularizer(value)
                 if loss is not None:
                     losses[var] = loss
             created = dict(sub.created_params) if create else {}
-            return out, (created, losses, dict(sub.shardings))
+            return out, (created, losses)
 
-        out, (created, losses, shardings) = mapper(body, (source or None, keys))
+        out, (created, losses) = mapper(body, (source or None, keys))
         for var, value in created.items():
             if var in frame.values:
                 raise errors.VariableExistsError(var)
