@@ -1,0 +1,397 @@
+"""scopax against pure JAX, Haiku and flax.core, measured side by side in one process.
+
+Every number printed is a ratio or a difference against a baseline measured in the
+same run, interleaved round by round (these machines are noisy): absolute times
+would mean nothing on another machine. Run ``python benchmarks/run.py --quick``
+(under two minutes) or ``make bench``.
+
+What is measured (the targets are issue 6's):
+
+* trace: ``jax.make_jaxpr(apply)`` of an MLP of N dense layers (2N variables),
+  extra microseconds per variable over pure JAX with an explicit params dict;
+* lower: the same for ``jax.jit(apply).lower``;
+* init trace / eager init: over a pure-JAX init that derives every key from the
+  variable's name with ``fold_in`` and runs the forward pass;
+* shared read: each extra read of one reused variable (an RNN unrolled T steps);
+* tiny apply: eager and jitted calls of a 2-layer MLP, ratio to pure JAX;
+* scaling: per-variable trace cost at a larger N over the small N;
+* HLO: the compiled, optimized HLO of scopax's jitted apply equals pure JAX's
+  (metadata and names stripped), and the jitted step-time ratio;
+* memory: peak host memory of an eager init over the parameter bytes
+  (a subprocess per measurement).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import scopax as sx
+
+WIDTH = 8
+
+
+# Models: the same MLP written four ways. Each builder returns (init, apply) closures that
+# are new function objects on every call, so JAX's trace caches never hide work.
+
+
+def scopax_mlp(n: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    def fn(x):
+        for i in range(n):
+            with sx.variable_scope(f"l{i}"):
+                w = sx.get_variable("w", [WIDTH, WIDTH])
+                b = sx.get_variable("b", [WIDTH], initializer=sx.zeros_initializer())
+                x = jnp.tanh(x @ w + b)
+        return x
+
+    model = sx.transform(fn)
+    return (lambda *a: model.init(*a)), (lambda *a: model.apply(*a))
+
+
+def _name_key(rng: Any, name: str) -> Any:
+    digest = hashlib.sha1(name.encode()).digest()
+    hi, lo = (np.uint32(int.from_bytes(digest[i : i + 4], "big")) for i in (0, 4))
+    return jax.random.fold_in(jax.random.fold_in(rng, hi), lo)
+
+
+def pure_mlp(n: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    glorot = sx.glorot_uniform_initializer()
+
+    def apply(params, x):
+        for i in range(n):
+            layer = params[f"l{i}"]
+            x = jnp.tanh(x @ layer["w"] + layer["b"])
+        return x
+
+    def init(rng, x):
+        params = {}
+        for i in range(n):
+            w = glorot(_name_key(rng, f"l{i}/w"), (WIDTH, WIDTH), jnp.float32)
+            b = jnp.zeros((WIDTH,), jnp.float32)
+            params[f"l{i}"] = {"w": w, "b": b}
+        apply(params, x)  # The floor: scopax's init also runs the forward pass.
+        return params
+
+    return init, apply
+
+
+def haiku_mlp(n: int) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    try:
+        import haiku as hk  # pyright: ignore[reportMissingImports]
+    except ImportError:
+        return None
+
+    def fn(x):
+        for i in range(n):
+            x = jnp.tanh(hk.Linear(WIDTH, name=f"l{i}")(x))
+        return x
+
+    model = hk.transform(fn)
+    return (lambda *a: model.init(*a)), (lambda p, x: model.apply(p, None, x))
+
+
+def flax_mlp(n: int) -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    try:
+        from flax import core as fcore  # pyright: ignore[reportMissingImports]
+        from flax.linen import initializers  # pyright: ignore[reportMissingImports]
+    except ImportError:
+        return None
+
+    def fn(scope, x):
+        for i in range(n):
+            layer = scope.push(f"l{i}")
+            w = layer.param("w", initializers.glorot_uniform(), (WIDTH, WIDTH))
+            b = layer.param("b", initializers.zeros_init(), (WIDTH,))
+            x = jnp.tanh(x @ w + b)
+        return x
+
+    return (lambda rng, x: fcore.init(fn)(rng, x)[1]), (lambda p, x: fcore.apply(fn)(p, x))
+
+
+LIBRARIES: dict[str, Callable[[int], Any]] = {
+    "pure": pure_mlp,
+    "scopax": scopax_mlp,
+    "haiku": haiku_mlp,
+    "flax.core": flax_mlp,
+}
+
+
+def interleaved(tasks: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
+    """Median seconds of each task, running one of each per round."""
+    times: dict[str, list[float]] = {name: [] for name in tasks}
+    for _ in range(rounds):
+        for name, task in tasks.items():
+            start = time.perf_counter()
+            task()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def _params_for(name: str, n: int, x: Any) -> Any:
+    init, _ = LIBRARIES[name](n)
+    return init(jax.random.key(0), x)
+
+
+def trace_costs(
+    n: int, rounds: int, libraries: tuple[str, ...] = tuple(LIBRARIES), eager: bool = True
+) -> dict[str, dict[str, float]]:
+    """Seconds to make_jaxpr / lower apply, to make_jaxpr init, and to init eagerly."""
+    x = jnp.ones((1, WIDTH))
+    available = {k: LIBRARIES[k] for k in libraries if LIBRARIES[k](1) is not None}
+    params = {name: _params_for(name, n, x) for name in available}
+    key = jax.random.key(0)
+    results = {
+        "trace apply": interleaved(
+            {k: lambda k=k: jax.make_jaxpr(available[k](n)[1])(params[k], x) for k in available},
+            rounds,
+        ),
+        "lower apply": interleaved(
+            {k: lambda k=k: jax.jit(available[k](n)[1]).lower(params[k], x) for k in available},
+            rounds,
+        ),
+        "trace init": interleaved(
+            {k: lambda k=k: jax.make_jaxpr(available[k](n)[0])(key, x) for k in available},
+            rounds,
+        ),
+    }
+    if eager:
+        results["eager init"] = interleaved(
+            {k: lambda k=k: jax.block_until_ready(available[k](n)[0](key, x)) for k in available},
+            max(1, rounds // 2),
+        )
+    return results
+
+
+def shared_read_cost(steps: int, rounds: int) -> float:
+    """Extra seconds per additional read of one reused variable (scopax over pure)."""
+
+    def scopax_rnn():
+        def fn(h):
+            with sx.variable_scope("rnn") as scope:
+                for t in range(steps):
+                    if t:
+                        scope.reuse_variables()
+                    h = jnp.tanh(h @ sx.get_variable("w", [WIDTH, WIDTH]))
+            return h
+
+        return sx.transform(fn)
+
+    def pure_rnn(p, h):
+        for _ in range(steps):
+            h = jnp.tanh(h @ p["rnn"]["w"])
+        return h
+
+    h = jnp.ones((1, WIDTH))
+    model = scopax_rnn()
+    params = model.init(jax.random.key(0), h)
+    times = interleaved(
+        {
+            "pure": lambda: jax.make_jaxpr(lambda p, h: pure_rnn(p, h))(params, h),
+            "scopax": lambda: jax.make_jaxpr(lambda p, h: model.apply(p, h))(params, h),
+        },
+        rounds,
+    )
+    return (times["scopax"] - times["pure"]) / steps
+
+
+def tiny_apply(rounds: int) -> dict[str, float]:
+    """Eager and jitted per-call ratios of a 2-layer MLP, scopax over pure."""
+    s_init, s_apply = scopax_mlp(2)
+    p_init, p_apply = pure_mlp(2)
+    x = jnp.ones((4, WIDTH))
+    sp = s_init(jax.random.key(0), x)
+    pp = p_init(jax.random.key(0), x)
+    s_jit, p_jit = jax.jit(s_apply), jax.jit(p_apply)
+    jax.block_until_ready((s_jit(sp, x), p_jit(pp, x)))
+    calls = 50
+
+    def many(f: Callable[..., Any], p: Any) -> Callable[[], Any]:
+        return lambda: jax.block_until_ready([f(p, x) for _ in range(calls)])
+
+    eager = interleaved({"pure": many(p_apply, pp), "scopax": many(s_apply, sp)}, rounds)
+    jitted = interleaved({"pure": many(p_jit, pp), "scopax": many(s_jit, sp)}, rounds)
+    return {
+        "eager": eager["scopax"] / eager["pure"],
+        "jit": jitted["scopax"] / jitted["pure"],
+    }
+
+
+def canonical_hlo(text: str) -> str:
+    """Optimized HLO with metadata, module names and value names made canonical."""
+    # The debug tables (source files, functions, stack frames) say where ops came from.
+    text = re.sub(
+        r"^(FileNames|FunctionNames|FileLocations|StackFrames)\n(?:.+\n)*", "", text, flags=re.M
+    )
+    text = re.sub(r",?\s*metadata=\{[^}]*\}", "", text)
+    text = re.sub(r",?\s*stack_frame_id=\d+", "", text)
+    # Argument names come from the Python signature (args_0 vs p).
+    text = re.sub(r"^(ENTRY .*)$", lambda m: re.sub(r"[\w.]+: ", "", m.group(1)), text, flags=re.M)
+    text = re.sub(r"^HloModule \S+", "HloModule m", text, flags=re.M)
+    names: dict[str, str] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        return names.setdefault(match.group(0), f"%v{len(names)}")
+
+    return re.sub(r"%[\w.\-]+", rename, text)
+
+
+def image_filter_hlo(rounds: int) -> tuple[bool, float]:
+    """Is scopax's optimized HLO of the tutorial's image filter pure JAX's? Step ratio."""
+
+    def conv_relu(x, w, b):
+        y = jax.lax.conv_general_dilated(
+            x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )
+        return jax.nn.relu(y + b)
+
+    def scopax_filter(images):
+        with sx.variable_scope("image_filters"):
+            for name in ("conv1", "conv2"):
+                with sx.variable_scope(name):
+                    w = sx.get_variable(
+                        "weights",
+                        [5, 5, 16, 16],
+                        initializer=sx.random_normal_initializer(stddev=0.1),
+                    )
+                    b = sx.get_variable("biases", [16], initializer=sx.zeros_initializer())
+                    images = conv_relu(images, w, b)
+        return images
+
+    def pure_filter(p, images):
+        for name in ("conv1", "conv2"):
+            layer = p["image_filters"][name]
+            images = conv_relu(images, layer["weights"], layer["biases"])
+        return images
+
+    x = jax.random.normal(jax.random.key(1), (8, 32, 32, 16))
+    model = sx.transform(scopax_filter)
+    params = model.init(jax.random.key(0), x)
+    plain = {"image_filters": {k: dict(v) for k, v in params["image_filters"].items()}}
+    s_jit, p_jit = jax.jit(model.apply), jax.jit(pure_filter)
+    s_hlo = canonical_hlo(s_jit.lower(params, x).compile().as_text() or "")
+    p_hlo = canonical_hlo(p_jit.lower(plain, x).compile().as_text() or "")
+    jax.block_until_ready((s_jit(params, x), p_jit(plain, x)))
+    times = interleaved(
+        {
+            "pure": lambda: jax.block_until_ready(p_jit(plain, x)),
+            "scopax": lambda: jax.block_until_ready(s_jit(params, x)),
+        },
+        rounds * 5,
+    )
+    return s_hlo == p_hlo, times["scopax"] / times["pure"]
+
+
+_MEMORY_CHILD = """
+import resource, sys, jax, jax.numpy as jnp, scopax as sx
+mode, n, width = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+init = sx.random_normal_initializer()
+def fn():
+    for i in range(n):
+        sx.get_variable(f"w{i}", [width, width], initializer=init)
+jax.block_until_ready(jnp.ones(1) + 1)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if mode == "scopax":
+    params = sx.transform(fn).init(jax.random.key(0))
+else:
+    key = jax.random.key(0)
+    params = [init(jax.random.fold_in(key, i), (width, width), jnp.float32) for i in range(n)]
+jax.block_until_ready(params)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) * 1024 / (n * width * width * 4))
+"""
+
+
+def init_memory(total_bytes: int) -> dict[str, float]:
+    """Peak host memory growth during an eager init, over the parameter bytes.
+
+    Variables of 16 MiB each; pure JAX creating the same arrays in a loop is the
+    baseline (a fixed ~0.1 GB of XLA working memory shows up in both).
+    """
+    width = 2048
+    n = max(1, total_bytes // (width * width * 4))
+    ratios = {}
+    for mode in ("pure", "scopax"):
+        out = subprocess.run(
+            [sys.executable, "-c", _MEMORY_CHILD, mode, str(n), str(width)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        ratios[mode] = float(out.stdout.strip().splitlines()[-1])
+    return ratios
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes (< 2 min)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    rounds = 3 if quick else 7
+    small, large = (2000, 20000) if quick else (2000, 100000)
+
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, "
+        f"{jax.devices()[0].device_kind}; python {platform.python_version()}; "
+        f"jax {jax.__version__}; mode {'quick' if quick else 'full'}"
+    )
+    n_layers = small // 2
+    costs = trace_costs(n_layers, rounds)
+    n_vars = 2 * n_layers
+    libs = [k for k in costs["trace apply"] if k != "pure"]
+    print(f"\nper variable, MLP of {n_layers} dense layers ({n_vars} variables): µs over pure JAX")
+    print(f"{'':18}" + "".join(f"{lib:>14}" for lib in libs) + f"{'scopax/haiku':>14}")
+    for metric, times in costs.items():
+        extra = {lib: (times[lib] - times["pure"]) / n_vars * 1e6 for lib in libs}
+        ratio = (
+            extra["scopax"] / extra["haiku"]
+            if "haiku" in extra and extra["haiku"] > 0
+            else float("nan")
+        )
+        print(f"{metric:18}" + "".join(f"{extra[lib]:>+14.1f}" for lib in libs) + f"{ratio:>14.2f}")
+
+    read = shared_read_cost(200, rounds)
+    print(f"\neach extra read of a shared variable (RNN unrolled 200 steps): {read * 1e6:+.2f} µs")
+
+    tiny = tiny_apply(rounds)
+    print(
+        "tiny 2-layer MLP apply, scopax/pure per call: "
+        f"eager {tiny['eager']:.2f}x, jit {tiny['jit']:.2f}x"
+    )
+
+    big = trace_costs(large // 2, 1, ("pure", "scopax"), eager=False)["trace apply"]
+    small_cost = (costs["trace apply"]["scopax"] - costs["trace apply"]["pure"]) / n_vars
+    large_cost = (big["scopax"] - big["pure"]) / large
+    print(
+        f"scaling: trace-apply extra per variable at {large} vs {small} variables: "
+        f"{large_cost * 1e6:+.2f} vs {small_cost * 1e6:+.2f} µs"
+    )
+
+    same, step = image_filter_hlo(rounds)
+    print(
+        f"image filter: optimized HLO identical to pure JAX: {same}; jitted step ratio {step:.3f}"
+    )
+
+    mem_bytes = (512 if quick else 2048) * 2**20
+    memory = init_memory(mem_bytes)
+    print(
+        f"eager init of {mem_bytes / 2**30:.2f} GiB: peak host memory / parameter bytes: "
+        f"scopax {memory['scopax']:.2f}, pure JAX {memory['pure']:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
