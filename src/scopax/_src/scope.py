@@ -239,26 +239,27 @@ class variable_scope:
         self._dtype = None if dtype is None else np.dtype(dtype)
         self._custom_getter = custom_getter
         self._regularizer = regularizer
-        self._stack: list[tuple[frame_lib.Frame, VariableScope, str, Any]] = []
+        self._stack: list[tuple[frame_lib.Frame, VariableScope, str, Any, Any]] = []
 
     def __enter__(self) -> VariableScope:
         frame = frame_lib.current_frame("sx.variable_scope")
         old = frame.scope
         target = self._name_or_scope
-        named = None
         if isinstance(target, VariableScope):
             base = target
             name = target.name
             reuse = self._reuse or target.reuse
-            name_scope = target.original_name_scope
+            original = target.original_name_scope
+            # TF1 names the ops under the current name scope, by the scope's last part.
+            op_scope = name.rsplit("/", 1)[-1]
         else:
             if target is None:
                 target = _unique_name(frame, old, self._default_name or "")
             base = old
             name = old._prefix + target
             reuse = self._reuse or old.reuse
-            name_scope = frame.name_scope + target + "/"
-            named = jax.named_scope(target)
+            original = frame.name_scope + target + "/"
+            op_scope = target
         getter = base.custom_getter
         if self._custom_getter is not None:
             getter = (
@@ -273,21 +274,29 @@ class variable_scope:
             base.regularizer if self._regularizer is None else self._regularizer,
             base.dtype if self._dtype is None else self._dtype,
             getter,
-            name_scope,
+            original,
             dtype_explicit=base._dtype_explicit or self._dtype is not None,
         )
-        frame.scope_counts.node(name).count += 1
-        self._stack.append((frame, old, frame.name_scope, named))
+        counts = frame.scope_counts
+        if name:
+            counts.node(name).count += 1
+        # TF1 restores every count on leaving a re-entered scope object, and forgets the
+        # counts below a named scope on leaving it.
+        saved = counts.copy() if isinstance(target, VariableScope) else None
+        named = jax.named_scope(op_scope) if op_scope else None
+        self._stack.append((frame, old, frame.name_scope, named, saved))
         frame.scope = scope
         if named is not None:
             named.__enter__()
-            frame.name_scope = name_scope
+            frame.name_scope += op_scope + "/"
         return scope
 
     def __exit__(self, *exc: Any) -> None:
-        frame, old, old_name_scope, named = self._stack.pop()
-        # Forget the counts below this scope, as TF1 does on leaving it.
-        frame.scope_counts.node(frame.scope.name).children.clear()
+        frame, old, old_name_scope, named, saved = self._stack.pop()
+        if saved is not None:
+            frame.scope_counts = saved
+        else:
+            frame.scope_counts.node(frame.scope.name).children.clear()
         frame.scope = old
         frame.name_scope = old_name_scope
         if named is not None:
