@@ -29,43 +29,73 @@ RECORDER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar
 )
 
 
-class _ScopeCounts:
-    """How often each variable scope was opened, as a trie keyed by path segment.
-
-    TF1 uniquifies ``default_name`` scopes against these counts and forgets the
-    counts below a scope when it is left, so that re-entering ``model`` with
-    ``reuse=True`` hands out ``model/conv`` again instead of ``model/conv_1``.
-    A trie makes that forgetting O(1) instead of a scan over every scope.
-    """
-
+class _Node:
     __slots__ = ("children", "count")
 
     def __init__(self) -> None:
         self.count = 0
-        self.children: dict[str, _ScopeCounts] = {}
+        self.children: dict[str, _Node] = {}
 
-    def node(self, path: str) -> _ScopeCounts:
-        node = self
+
+class ScopeCounts:
+    """How often each variable scope was opened: a trie keyed by path segment.
+
+    TF1 uniquifies ``default_name`` scopes against these counts, forgets the
+    counts below a named scope when it is left (so re-entering ``model`` with
+    ``reuse=True`` hands out ``model/conv`` again, not ``model/conv_1``) and
+    restores all of them when a re-entered scope object is left. Every change is
+    journaled, so restoring undoes just the changes made since :meth:`mark`
+    instead of copying the whole trie.
+    """
+
+    __slots__ = ("journal", "root")
+
+    def __init__(self) -> None:
+        self.root = _Node()
+        self.journal: list[tuple[_Node, str, Any]] = []
+
+    def _node(self, path: str) -> _Node:
+        node = self.root
         for part in path.split("/"):
             child = node.children.get(part)
             if child is None:
-                child = node.children[part] = _ScopeCounts()
+                child = node.children[part] = _Node()
+                self.journal.append((node, "add", part))
             node = child
         return node
 
-    def copy(self) -> _ScopeCounts:
-        new = _ScopeCounts()
-        new.count = self.count
-        new.children = {k: v.copy() for k, v in self.children.items()}
-        return new
+    def open(self, path: str) -> None:
+        node = self._node(path)
+        self.journal.append((node, "count", node.count))
+        node.count += 1
+
+    def forget_below(self, path: str) -> None:
+        node = self._node(path)
+        if node.children:
+            self.journal.append((node, "children", node.children))
+            node.children = {}
 
     def peek(self, path: str) -> int:
-        node: _ScopeCounts | None = self
+        node: _Node | None = self.root
         for part in path.split("/"):
             node = node.children.get(part)
             if node is None:
                 return 0
         return node.count
+
+    def mark(self) -> int:
+        return len(self.journal)
+
+    def undo(self, mark: int) -> None:
+        journal = self.journal
+        while len(journal) > mark:
+            node, field, old = journal.pop()
+            if field == "add":
+                del node.children[old]
+            elif field == "count":
+                node.count = old
+            else:
+                node.children = old
 
 
 class Frame:
@@ -111,7 +141,7 @@ class Frame:
         self.in_state = in_state
         self.scope = root
         self.name_scope = ""
-        self.scope_counts = _ScopeCounts()
+        self.scope_counts = ScopeCounts()
         # Every variable this trace has got, by full name: the identity `v1 is v` and the
         # create/reuse checks both read it, in init and in apply alike.
         self.values: dict[str, Any] = {}
@@ -146,7 +176,7 @@ class Snapshot:
     def __init__(self, frame: Frame):
         self.values = len(frame.values)
         self.losses = len(frame.reg_losses)
-        self.counts = frame.scope_counts.copy()
+        self.counts = frame.scope_counts.mark()
 
     def restore(self, frame: Frame) -> None:
         values = frame.values
@@ -154,7 +184,7 @@ class Snapshot:
             for name in list(values)[self.values :]:
                 del values[name]
         del frame.reg_losses[self.losses :]
-        frame.scope_counts = self.counts.copy()
+        frame.scope_counts.undo(self.counts)
 
 
 def current_frame(what: str) -> Frame:

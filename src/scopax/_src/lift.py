@@ -110,9 +110,9 @@ def scan(
     frame = frame_lib.current_frame("sx.scan")
     if frame.is_init:
         first = jax.tree_util.tree_map(lambda x: x[-1 if reverse else 0], xs)
-        counts = frame.scope_counts.copy()
+        mark = frame.scope_counts.mark()
         f(init, first)  # Creates the variables, as the unrolled loop's first step.
-        frame.scope_counts = counts
+        frame.scope_counts.undo(mark)
     body = _Body(frame, f, reuse=frame.is_init)
     if frame.rng is None:
         return jax.lax.scan(body, init, xs, length=length, reverse=reverse, unroll=unroll)
@@ -190,11 +190,11 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
     frame = frame_lib.current_frame("sx.switch")
     branches = list(branches)
     if frame.is_init:
-        counts = frame.scope_counts.copy()
+        mark = frame.scope_counts.mark()
         for branch in branches:
-            frame.scope_counts = counts.copy()
+            frame.scope_counts.undo(mark)
             branch(*operands)
-        frame.scope_counts = counts
+        frame.scope_counts.undo(mark)
         wrapped = [_Body(frame, b, reuse=True) for b in branches]
         return jax.lax.switch(index, wrapped, *operands)
     # In apply each branch is traced from the same starting frame; the names they read
@@ -302,9 +302,9 @@ def vmap(
                 split_rng=split_rng,
             )
         if frame.is_init:
-            counts = frame.scope_counts.copy()
+            mark = frame.scope_counts.mark()
             fn(*_first_member(args, in_axes, size))
-            frame.scope_counts = counts
+            frame.scope_counts.undo(mark)
         body = _Body(frame, fn, reuse=frame.is_init)
         if not split_rng or frame.rng is None:
             return jax.vmap(

@@ -279,10 +279,10 @@ class variable_scope:
         )
         counts = frame.scope_counts
         if name:
-            counts.node(name).count += 1
+            counts.open(name)
         # TF1 restores every count on leaving a re-entered scope object, and forgets the
         # counts below a named scope on leaving it.
-        saved = counts.copy() if isinstance(target, VariableScope) else None
+        saved = counts.mark() if isinstance(target, VariableScope) else None
         named = jax.named_scope(op_scope) if op_scope else None
         self._stack.append((frame, old, frame.name_scope, named, saved))
         frame.scope = scope
@@ -294,9 +294,9 @@ class variable_scope:
     def __exit__(self, *exc: Any) -> None:
         frame, old, old_name_scope, named, saved = self._stack.pop()
         if saved is not None:
-            frame.scope_counts = saved
+            frame.scope_counts.undo(saved)
         else:
-            frame.scope_counts.node(frame.scope.name).children.clear()
+            frame.scope_counts.forget_below(frame.scope.name)
         frame.scope = old
         frame.name_scope = old_name_scope
         if named is not None:
