@@ -96,3 +96,6 @@ __all__ = [
     "vmap",
     "zeros_initializer",
 ]
+
+# Last: scopax.nn is written against the names above, as any user library would be.
+from scopax import nn as nn
