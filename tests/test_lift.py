@@ -304,3 +304,55 @@ def test_raw_cond_creation_points_to_lifted_transforms():
 
     with pytest.raises(sx.errors.InnerTraceError, match="Variable v is created inside"):
         sx.transform(f).init(jax.random.key(0), True, 1.0)
+
+
+def uniform():
+    return jax.random.uniform(sx.next_rng_key(), ())
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: sx.remat(lambda x: uniform())(x) - uniform(),
+        lambda x: sx.remat(lambda x: uniform())(x) - sx.remat(lambda x: uniform())(x),
+        lambda x: sx.vmap(lambda x: uniform())(jnp.zeros(2) + x) - uniform(),
+        lambda x: sx.scan(lambda c, _: (c, uniform()), 0.0, None, length=2)[1] - uniform(),
+        lambda x: sx.cond(x > 0, lambda x: uniform(), lambda x: uniform(), x) - uniform(),
+        lambda x: (
+            sx.vmap(
+                lambda x: x * sx.get_variable("w", [], initializer=1.0) + uniform(),
+                variables="per_member",
+                name="e",
+            )(jnp.zeros(2) + x)
+            - uniform()
+        ),
+    ],
+    ids=["remat-outer", "remat-remat", "vmap-outer", "scan-outer", "cond-outer", "member-outer"],
+)
+def test_lifted_bodies_never_reuse_an_outer_key(fn):
+    model = sx.transform(fn)
+    params = model.init(jax.random.key(0), 1.0)
+    out = model.apply(params, 1.0, rng=jax.random.key(3))
+    assert bool(jnp.all(out != 0)), "a lifted body drew the same key as the code around it"
+    again = jax.jit(model.apply)(params, 1.0, rng=jax.random.key(3))
+    np.testing.assert_array_equal(out, again)
+
+
+def test_state_in_stacked_members_and_assign_in_scan_explain_themselves():
+    def stacked(x):
+        return sx.layer_stack(2)(lambda x: x + sx.get_variable("n", [], trainable=False))(x)
+
+    with pytest.raises(
+        sx.errors.LiftedTransformError,
+        match=r"^Variable layer_stack/n: it is not trainable \(trainable=False\), and the "
+        r"stacked members of 'layer_stack'",
+    ):
+        sx.transform_with_state(stacked).init(jax.random.key(0), 1.0)
+
+    def assigning(xs):
+        n = sx.get_variable("n", [], trainable=False)
+        return sx.scan(lambda c, x: (sx.assign(n, c + x), None), 0.0, xs)[0]
+
+    with pytest.raises(sx.errors.InnerTraceError, match=r"call sx\.assign after it") as info:
+        sx.transform_with_state(assigning).init(jax.random.key(0), jnp.ones(3))
+    assert "use scopax's lifted" not in str(info.value)

@@ -208,12 +208,22 @@ class InnerTraceError(ScopaxError, ValueError):
 
     def __init__(self, name: str, what: str = "created"):
         self.name = name
+        if what == "assigned":
+            fix = (
+                "State can only be assigned in the function's own trace, including around "
+                "scopax's lifted transforms (sx.scan, sx.vmap, sx.remat...): return the new value "
+                "from the body (e.g. in the scan carry) and call sx.assign after it."
+            )
+        else:
+            fix = (
+                "Create the variable before the loop (call get_variable outside the body and "
+                "close over it), or use scopax's lifted transforms (sx.scan, sx.cond, sx.vmap, "
+                "sx.remat) that handle variables in their bodies."
+            )
         super().__init__(
             f"Variable {name} is {what} inside a jax.lax.scan / cond / while_loop / jax.vmap "
             "body (or another JAX transform) nested in the transformed function; its value "
-            "would leak out of that trace. Create the variable before the loop (call "
-            "get_variable outside the body and close over it), or use scopax's lifted "
-            "transforms (sx.scan) that handle variables in their bodies."
+            f"would leak out of that trace. {fix}"
         )
 
 

@@ -116,6 +116,7 @@ class Frame:
         "scope",
         "scope_counts",
         "shardings",
+        "stacked",
         "state_ids",
         "templates",
         "trace_state",
@@ -156,6 +157,8 @@ class Frame:
         self.templates: dict[Any, VariableScope] = {}
         # Full name -> the sharding= given at creation (init only; read by param_shardings).
         self.shardings: dict[str, Any] = {}
+        # The scope of a layer_stack / per-member vmap whose members this sub-frame runs.
+        self.stacked: str | None = None
         self.trace_state = get_opaque_trace_state()
 
     def in_inner_trace(self) -> bool:

@@ -55,6 +55,9 @@ class _Body:
         self.frame = frame
         self.fn = fn
         self.scope = _reusing(frame.scope) if reuse else frame.scope
+        # The body draws from a stream of its own, taken here in the outer trace: the outer
+        # stream moves on past it, and a retrace of the body draws the same keys again.
+        self.rng = frame_lib.next_key(frame) if frame.rng is not None else None
         self.snapshot = frame_lib.Snapshot(frame)
 
     def __call__(self, *args: Any, rng: Any = None, **kwargs: Any) -> Any:
@@ -62,6 +65,7 @@ class _Body:
         self.snapshot.restore(frame)
         outer_scope, outer_rng, outer_count = frame.scope, frame.rng, frame.rng_count
         frame.scope = self.scope
+        rng = self.rng if rng is None else rng
         if rng is not None:
             frame.rng, frame.rng_count = rng, 0
         try:

@@ -61,6 +61,8 @@ def run_stacked(
             keys = jax.random.split(frame_lib.variable_key(frame.rng, scope.name), size)
         elif split_rng and frame.rng is not None:
             keys = jax.random.split(frame_lib.next_key(frame), size)
+        # Without split keys, every member draws from one stream of its own.
+        shared_rng = frame_lib.next_key(frame) if keys is None and frame.rng is not None else None
         # Static facts of the body's trace, passed out by closure (they are not arrays).
         read: list[str] = []
         shardings: dict[str, Any] = {}
@@ -70,10 +72,11 @@ def run_stacked(
             sub = frame_lib.Frame(
                 is_init=create,
                 with_state=False,
-                rng=key if keys is not None else frame.rng,
+                rng=key if keys is not None else shared_rng,
                 root=_member_root(scope),
                 in_params=params,
             )
+            sub.stacked = scope.name
             token = frame_lib.push(sub)
             try:
                 out = fn(*fn_args)

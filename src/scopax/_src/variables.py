@@ -229,7 +229,7 @@ def _create(
     trainable: bool,
 ) -> jax.Array:
     if not trainable and not frame.with_state:
-        raise errors.NonTrainableInTransformError(name)
+        raise _no_state(frame, name)
     if frame.in_inner_trace():
         raise errors.InnerTraceError(name)
     check_new_name(frame, name)
@@ -257,6 +257,17 @@ def _create(
         frame.created_state[name] = value
         frame.state_ids[id(value)] = (name, value)
     return value
+
+
+def _no_state(frame: frame_lib.Frame, name: str) -> Exception:
+    if frame.stacked is not None:
+        return errors.LiftedTransformError(
+            name,
+            f"it is not trainable (trainable=False), and the stacked members of "
+            f"{frame.stacked!r} (sx.layer_stack, per-member sx.vmap) cannot hold state; create "
+            "it outside the stack and pass it in.",
+        )
+    return errors.NonTrainableInTransformError(name)
 
 
 def _shape_tuple(name: str, shape: Sequence[int]) -> tuple[int, ...]:
@@ -311,7 +322,7 @@ def _read(
     elif frame.with_state:
         source, collection = frame.in_state, "state"
     else:
-        raise errors.NonTrainableInTransformError(name)
+        raise _no_state(frame, name)
     assert source is not None
     value = source.get(name)
     if value is None:

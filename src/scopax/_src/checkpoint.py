@@ -1,0 +1,582 @@
+"""Checkpoints on orbax-checkpoint: ``save`` and ``restore``, atomic and verified.
+
+A checkpoint is a directory::
+
+    path/scopax_checkpoint.json   what is committed: the tree's structure, and the size
+                                  and SHA-256 of every file of the state directory
+    path/state-00000002/          an orbax-checkpoint directory holding the arrays
+
+``save`` writes a new ``state-N`` beside the committed one, hashes it, and commits it by
+atomically replacing ``scopax_checkpoint.json`` (``os.replace``); only then does it delete
+the old state. A process killed at any moment leaves the previous checkpoint committed
+and intact, or the new one, never a mixture. ``restore`` checks every file against the
+recorded hashes before orbax reads it, so truncation or corruption raises
+``CheckpointCorruptError`` instead of returning wrong data. The structure is JSON:
+nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from scopax._src.errors import ScopaxError
+from scopax._src.params import Params
+
+# These error classes move to errors.py. Those that are also OSError or ImportError
+# subclasses keep ValueError first, as every scopax error is a ValueError or TypeError.
+
+
+class CheckpointNotFoundError(ScopaxError, ValueError, FileNotFoundError):
+    """There is no checkpoint, or no complete one, at the path given."""
+
+    def __init__(self, path: str, why: str):
+        self.path = path
+        super().__init__(f"No checkpoint at {path}: {why}.")
+
+
+class CheckpointCorruptError(ScopaxError, ValueError):
+    """A checkpoint's files are truncated, damaged, or not a checkpoint at all."""
+
+    def __init__(self, path: str, why: str, name: str | None = None):
+        self.path = path
+        self.name = name
+        self.why = why
+        what = f"Tensor {name} of checkpoint" if name else "Checkpoint"
+        super().__init__(
+            f"{what} {path} is corrupt or truncated: {why}. Nothing was restored from it; "
+            "copy the checkpoint again from where it was written, or use an earlier one."
+        )
+
+
+class UnsupportedCheckpointError(ScopaxError, ValueError):
+    """A TF checkpoint uses a feature that scopax's reader does not implement."""
+
+    def __init__(self, path: str, why: str, name: str | None = None):
+        self.path = path
+        self.name = name
+        what = f"Tensor {name} of checkpoint" if name else "Checkpoint"
+        super().__init__(f"{what} {path} cannot be read by scopax: {why}.")
+
+
+class CheckpointMismatchError(ScopaxError, ValueError):
+    """Restoring found variables missing, or with another shape or dtype, in a checkpoint."""
+
+    def __init__(self, path: str, problems: Sequence[tuple[str, str]], fix: str):
+        self.path = path
+        self.problems = list(problems)
+        self.names = [name for name, _ in self.problems]
+        count = len(dict.fromkeys(self.names))
+        lines = "".join(f"\n  {name}: {why}" for name, why in self.problems)
+        super().__init__(
+            f"Cannot restore {count} variable{'' if count == 1 else 's'} from checkpoint "
+            f"{path}:{lines}\n{fix}"
+        )
+
+
+class CheckpointExistsError(ScopaxError, ValueError, FileExistsError):
+    """``save`` would replace a checkpoint, or a directory that is not one."""
+
+    def __init__(self, path: str, why: str):
+        self.path = path
+        super().__init__(f"Cannot save to {path}: {why}.")
+
+
+class CheckpointTreeError(ScopaxError, TypeError):
+    """A tree that cannot be saved or restored (an unsupported leaf, key or argument)."""
+
+    def __init__(self, name: str, why: str):
+        self.name = name
+        super().__init__(f"{name}: {why}" if name else why)
+
+
+class MissingDependencyError(ScopaxError, ValueError, ImportError):
+    """An optional package that a feature needs is not installed."""
+
+    def __init__(self, package: str, what: str):
+        self.package = package
+        super().__init__(
+            f"{what} needs the {package} package, which is not installed; pip install {package}"
+        )
+
+
+_POINTER = "scopax_checkpoint.json"
+_FORMAT = "scopax.checkpoint"
+_VERSION = 1
+_STATE = re.compile(r"state-(\d{8})(\..*)?")
+_SAFE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+_PYTHON = {"bool": bool, "int": int, "float": float, "complex": complex}
+_RESTORE_FIX = (
+    "Pass a target with the structure, shapes and dtypes that were saved (or target=None "
+    "to restore the tree as saved)."
+)
+
+
+def save(path: str | os.PathLike[str], tree: Any, *, overwrite: bool = False) -> None:
+    """Saves a tree of arrays to the directory ``path``, atomically.
+
+    >>> import tempfile, jax.numpy as jnp, scopax as sx
+    >>> params = sx.unflatten({"conv1/weights": jnp.ones((3, 3)), "conv1/biases": jnp.zeros(3)})
+    >>> path = tempfile.mkdtemp() + "/ckpt"
+    >>> sx.save(path, params)
+    >>> sx.restore(path)["conv1/weights"].shape
+    (3, 3)
+    >>> sx.save(path, params, overwrite=True)  # replaces it, atomically
+
+    The tree may nest :class:`Params`, dicts with string keys, lists, tuples and ``None``,
+    and other pytrees (optimizer states): those need a ``target`` to be restored. Leaves
+    are ``jax.Array`` (sharded ones too: every process of a multi-host job calls
+    ``save``), NumPy arrays, NumPy scalars and Python numbers, of every dtype orbax
+    stores, ``bfloat16`` included.
+
+    Args:
+      path: a directory to create, on a local or shared POSIX file system.
+      tree: the tree to save.
+      overwrite: replace the checkpoint already at ``path``. Until the new one is
+        committed, the old one stays readable.
+
+    Raises:
+      CheckpointExistsError: ``path`` holds a checkpoint (and ``overwrite`` is False), or
+        is a file or a directory that is not a scopax checkpoint.
+      CheckpointTreeError: a leaf that cannot be saved (strings, abstract arrays) or a
+        dict key that is not a string.
+      MissingDependencyError: orbax-checkpoint is not installed.
+    """
+    ocp = _orbax("sx.save")
+    path = os.path.abspath(os.fspath(path))
+    structure, arrays = _encode(tree, ())
+    if "leaf" in structure:
+        arrays = {"~root": arrays}
+    elif not arrays:
+        arrays = None
+    generation = _check_destination(path, overwrite) + 1
+    state = f"state-{generation:08d}"
+    _sync("scopax_save_start")
+    primary = jax.process_index() == 0
+    if primary:
+        os.makedirs(path, exist_ok=True)
+        _remove_stale(path, keep=None)
+    _sync("scopax_save_prepared")
+    if arrays is not None:
+        with ocp.Checkpointer(ocp.StandardCheckpointHandler()) as checkpointer:
+            checkpointer.save(os.path.join(path, state), args=ocp.args.StandardSave(arrays))
+    if primary:
+        files = _hash_tree(os.path.join(path, state)) if arrays is not None else {}
+        body = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "generation": generation,
+            "state": state if arrays is not None else None,
+            "tree": structure,
+            "files": files,
+        }
+        _commit(path, {**body, "sha256": _digest(body)})
+        _remove_stale(path, keep=state)
+    _sync("scopax_save_done")
+
+
+def restore(path: str | os.PathLike[str], target: Any = None, *, verify: bool = True) -> Any:
+    """Restores the tree that :func:`save` wrote to ``path``.
+
+    >>> import tempfile, jax, jax.numpy as jnp, numpy as np, scopax as sx
+    >>> from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    >>> path = tempfile.mkdtemp() + "/ckpt"
+    >>> sx.save(path, {"w": jnp.arange(8.0, dtype=jnp.bfloat16), "step": 3})
+    >>> sx.restore(path)
+    {'w': Array([0, 1, 2, 3, 4, 5, 6, 7], dtype=bfloat16), 'step': 3}
+    >>> mesh = Mesh(np.array(jax.devices()), ("data",))
+    >>> restored = sx.restore(path, {"w": NamedSharding(mesh, P("data")), "step": 0})
+    >>> restored["w"].sharding.spec
+    P('data',)
+
+    Without ``target`` the tree comes back as it was saved: :class:`Params` as
+    ``Params``, ``jax.Array`` leaves on the shardings they were saved with, NumPy
+    leaves as NumPy, Python numbers as Python numbers. A ``target`` gives the structure
+    to return and where to put each array: its leaves may be arrays (their shape,
+    dtype and sharding), ``jax.ShapeDtypeStruct`` (from ``jax.eval_shape``), or
+    ``jax.sharding.Sharding`` objects (``sx.param_shardings``). Dtypes must match after
+    JAX's canonicalization.
+
+    Args:
+      path: a directory written by :func:`save`.
+      target: optional tree of the structure that was saved.
+      verify: check every file against its SHA-256 before reading it (default). This
+        reads the checkpoint twice; pass False only for files you trust.
+
+    Returns:
+      The restored tree.
+
+    Raises:
+      CheckpointNotFoundError: nothing was committed at ``path`` (or a first save to it
+        was interrupted).
+      CheckpointCorruptError: a file is missing, truncated or altered.
+      CheckpointMismatchError: ``target`` differs from what was saved: every leaf
+        missing, extra, or of another shape or dtype, reported at once.
+      CheckpointTreeError: a node saved from a custom pytree, restored without target.
+      MissingDependencyError: orbax-checkpoint is not installed.
+    """
+    ocp = _orbax("sx.restore")
+    path = os.path.abspath(os.fspath(path))
+    pointer = _read_pointer(path)
+    if verify and pointer["state"] is not None:
+        _verify(path, pointer)
+    leaves = dict(_saved_leaves(pointer["tree"], ()))
+    abstract: dict[str, Any] | None = None
+    if target is not None:
+        abstract = {}
+        for key, spec in _target_specs(path, leaves, target).items():
+            _put(abstract, leaves[key][1], spec)
+    arrays: Any = {}
+    if pointer["state"] is not None:
+        with ocp.Checkpointer(ocp.StandardCheckpointHandler()) as checkpointer:
+            arrays = checkpointer.restore(
+                os.path.join(path, pointer["state"]), args=ocp.args.StandardRestore(abstract)
+            )
+    if target is None:
+        values = {key: _cast(desc, _get(arrays, store)) for key, (desc, store) in leaves.items()}
+        return _decode(pointer["tree"], values)
+    paths, treedef = jax.tree_util.tree_flatten_with_path(target)
+    values = [
+        _as_target(_get(arrays, leaves[jax.tree_util.keystr(p)][1]), leaf) for p, leaf in paths
+    ]
+    return jax.tree_util.tree_unflatten(treedef, values)
+
+
+def _orbax(what: str) -> Any:
+    try:
+        import orbax.checkpoint as ocp
+    except ImportError:
+        raise MissingDependencyError("orbax-checkpoint", what) from None
+    return ocp
+
+
+def _sync(name: str) -> None:
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
+# The tree's structure, as JSON: each node {"node": kind, "children": [[label, store key,
+# child], ...]} or {"leaf": kind, "shape", "dtype", "path"}, where "store key" names the
+# child in the nested dict that orbax saves and "path" is jax.tree_util.keystr of the
+# leaf's key path (what a target is matched by).
+
+
+def _encode(node: Any, keys: tuple[Any, ...]) -> tuple[dict[str, Any], Any]:
+    if node is None:
+        return {"node": "None"}, None
+    kind = type(node).__name__
+    if isinstance(node, Params) or type(node) is dict:
+        kind = "Params" if isinstance(node, Params) else "dict"
+        for key in node:
+            if not isinstance(key, str):
+                raise CheckpointTreeError(
+                    jax.tree_util.keystr(keys), f"dict key {key!r} is not a string; use str keys"
+                )
+        children = [(jax.tree_util.DictKey(k), k, v) for k, v in node.items()]
+    elif type(node) in (list, tuple):
+        children = [(jax.tree_util.SequenceKey(i), i, v) for i, v in enumerate(node)]
+    elif _is_leaf(node):
+        return _encode_leaf(node, keys)
+    else:
+        flat, _ = jax.tree_util.tree_flatten_with_path(node, is_leaf=lambda x: x is not node)
+        if len(flat) == 1 and not flat[0][0]:
+            raise CheckpointTreeError(
+                jax.tree_util.keystr(keys),
+                f"cannot save a leaf of type {kind}; leaves must be arrays or numbers",
+            )
+        children = [(p[0], jax.tree_util.keystr(p), v) for p, v in flat]
+        kind = "opaque"
+    described, stored = [], {}
+    for i, (key, label, child) in enumerate(children):
+        desc, value = _encode(child, (*keys, key))
+        text = str(label)
+        store = text if _SAFE_KEY.fullmatch(text) else f"~{i}"
+        described.append([label, store, desc])
+        if value is not None and not (isinstance(value, dict) and not value):
+            stored[store] = value
+    out: dict[str, Any] = {"node": kind, "children": described}
+    if kind == "opaque":
+        out["type"] = f"{type(node).__module__}.{type(node).__qualname__}"
+    return out, stored
+
+
+def _name(keys: Sequence[Any]) -> str:
+    """A leaf's name in messages: ``conv1/weights`` in a tree of mappings, else its keystr."""
+    if keys and all(isinstance(getattr(k, "key", None), str) for k in keys):
+        return "/".join(k.key for k in keys)
+    return jax.tree_util.keystr(tuple(keys))
+
+
+def _is_leaf(node: Any) -> bool:
+    return isinstance(node, (jax.Array, np.ndarray, np.generic, bool, int, float, complex))
+
+
+def _encode_leaf(node: Any, keys: tuple[Any, ...]) -> tuple[dict[str, Any], Any]:
+    name = jax.tree_util.keystr(keys)
+    if isinstance(node, jax.Array):
+        kind, value = "jax", node
+    elif isinstance(node, (np.ndarray, np.generic)):
+        kind, value = ("numpy" if isinstance(node, np.ndarray) else "numpy-scalar"), node
+    else:
+        kind, value = type(node).__name__, node
+    array = np.asarray(value) if not isinstance(value, jax.Array) else value
+    if array.dtype.kind in "OSU" or array.dtype.name.startswith("void"):
+        raise CheckpointTreeError(name, f"cannot save an array of dtype {array.dtype}")
+    desc = {
+        "leaf": kind,
+        "shape": list(array.shape),
+        "dtype": np.dtype(array.dtype).name,
+        "path": name,
+        "name": _name(keys),
+    }
+    return desc, array if kind == "jax" else np.asarray(array)
+
+
+def _saved_leaves(
+    desc: dict[str, Any], store: tuple[str, ...]
+) -> list[tuple[str, tuple[dict[str, Any], tuple[str, ...]]]]:
+    """(keystr, (leaf description, path in the orbax tree)) of every saved leaf."""
+    if "leaf" in desc:
+        return [(desc["path"], (desc, store or ("~root",)))]
+    out = []
+    for _, key, child in desc.get("children", ()):
+        out.extend(_saved_leaves(child, (*store, key)))
+    return out
+
+
+def _decode(desc: dict[str, Any], values: dict[str, Any]) -> Any:
+    if "leaf" in desc:
+        return values[desc["path"]]
+    node = desc["node"]
+    if node == "None":
+        return None
+    children = [(label, _decode(child, values)) for label, _, child in desc["children"]]
+    if node == "Params":
+        return Params(dict(children))
+    if node == "dict":
+        return dict(children)
+    if node in ("list", "tuple"):
+        items = [child for _, child in children]
+        return items if node == "list" else tuple(items)
+    raise CheckpointTreeError(
+        "",
+        f"the checkpoint holds a node of type {desc.get('type')}, which scopax cannot rebuild by "
+        "itself; pass target= with the same structure (for an optimizer state, "
+        "optimizer.init(params))",
+    )
+
+
+def _target_specs(path: str, leaves: dict[str, Any], target: Any) -> dict[str, Any]:
+    flat, names = {}, {}
+    for keys, leaf in jax.tree_util.tree_flatten_with_path(target)[0]:
+        flat[jax.tree_util.keystr(keys)] = leaf
+        names[jax.tree_util.keystr(keys)] = _name(keys)
+    problems = [(names[k], "in target but not in the checkpoint") for k in flat if k not in leaves]
+    problems += [
+        (desc["name"], "in the checkpoint but not in target")
+        for k, (desc, _) in leaves.items()
+        if k not in flat
+    ]
+    specs = {}
+    for key, (desc, _) in leaves.items():
+        if key not in flat:
+            continue
+        leaf = flat[key]
+        shape, dtype = tuple(desc["shape"]), np.dtype(_dtype(desc["dtype"]))
+        if isinstance(leaf, jax.sharding.Sharding):
+            specs[key] = jax.ShapeDtypeStruct(shape, dtype, sharding=leaf)
+            continue
+        want = np.asarray(leaf) if isinstance(leaf, (bool, int, float, complex)) else leaf
+        if not hasattr(want, "shape") or not hasattr(want, "dtype"):
+            problems.append((names[key], f"target leaf is a {type(leaf).__name__}, not an array"))
+            continue
+        if tuple(want.shape) != shape:
+            problems.append((names[key], f"shape {tuple(want.shape)} in target, {shape} saved"))
+        numpy = isinstance(leaf, (np.ndarray, np.generic, bool, int, float, complex))
+        same = (
+            np.dtype(want.dtype) == dtype
+            if numpy
+            else jax.dtypes.canonicalize_dtype(want.dtype) == jax.dtypes.canonicalize_dtype(dtype)
+        )
+        if not same and not isinstance(leaf, (bool, int, float, complex)):
+            problems.append(
+                (names[key], f"dtype {np.dtype(want.dtype).name} in target, {dtype.name} saved")
+            )
+        if numpy:
+            specs[key] = np.empty(shape, dtype)
+        else:
+            sharding = getattr(leaf, "sharding", None)
+            specs[key] = jax.ShapeDtypeStruct(shape, want.dtype, sharding=sharding)
+    if problems:
+        raise CheckpointMismatchError(path, problems, _RESTORE_FIX)
+    return specs
+
+
+def _dtype(name: str) -> Any:
+    return jax.numpy.dtype(name)
+
+
+def _cast(desc: dict[str, Any], value: Any) -> Any:
+    kind = desc["leaf"]
+    if kind == "numpy-scalar":
+        return np.asarray(value)[()]
+    if kind in _PYTHON:
+        return _PYTHON[kind](np.asarray(value).item())
+    return value
+
+
+def _as_target(value: Any, leaf: Any) -> Any:
+    if isinstance(leaf, (bool, int, float, complex)):  # bool first: it is an int.
+        return type(leaf)(np.asarray(value).item())
+    if isinstance(leaf, np.generic):
+        return np.asarray(value)[()]
+    if isinstance(leaf, np.ndarray):
+        return np.asarray(value)
+    if not isinstance(value, jax.Array):
+        return jax.numpy.asarray(value)
+    return value
+
+
+def _put(tree: dict[str, Any], store: tuple[str, ...], value: Any) -> None:
+    for key in store[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[store[-1]] = value
+
+
+def _get(tree: Any, store: tuple[str, ...]) -> Any:
+    for key in store:
+        tree = tree[key]
+    return tree
+
+
+# The directory: committing, cleaning up, reading back.
+
+
+def _check_destination(path: str, overwrite: bool) -> int:
+    """The committed generation at ``path`` (0 if none); raises if it must not be replaced."""
+    if not os.path.lexists(path):
+        return 0
+    if not os.path.isdir(path):
+        raise CheckpointExistsError(path, "it is a file; pass a directory path")
+    if os.path.exists(os.path.join(path, _POINTER)):
+        if not overwrite:
+            raise CheckpointExistsError(
+                path, "it holds a checkpoint; pass overwrite=True to replace it"
+            )
+        try:
+            return int(_read_pointer(path)["generation"])
+        except CheckpointCorruptError:
+            pass  # Replace a damaged checkpoint; never reuse a state name it may hold.
+    else:
+        foreign = [n for n in os.listdir(path) if not _STATE.fullmatch(n) and not n.startswith(".")]
+        if foreign:
+            raise CheckpointExistsError(
+                path, f"it is a directory that is not a scopax checkpoint (it holds {foreign[0]})"
+            )
+    numbers = [int(m.group(1)) for n in os.listdir(path) if (m := _STATE.fullmatch(n))]
+    return max(numbers, default=0)
+
+
+def _remove_stale(path: str, keep: str | None) -> None:
+    """Deletes state directories and pointer drafts that nothing references."""
+    committed = keep
+    if keep is None and os.path.exists(os.path.join(path, _POINTER)):
+        with contextlib.suppress(CheckpointCorruptError):
+            committed = _read_pointer(path)["state"]
+    for name in os.listdir(path):
+        full = os.path.join(path, name)
+        if name.startswith("." + _POINTER + ".tmp"):
+            os.remove(full)
+        elif _STATE.fullmatch(name) and name != committed:
+            shutil.rmtree(full, ignore_errors=True)
+
+
+def _hash_tree(root: str) -> dict[str, list[Any]]:
+    files = {}
+    for directory, _, names in sorted(os.walk(root)):
+        for name in sorted(names):
+            full = os.path.join(directory, name)
+            digest = _hash_file(full, sync=True)
+            files[os.path.relpath(full, root)] = [os.path.getsize(full), digest]
+    return files
+
+
+def _hash_file(full: str, sync: bool = False) -> str:
+    with open(full, "rb") as f:
+        if sync:  # Durable before the commit that makes it reachable.
+            os.fsync(f.fileno())
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _digest(body: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _commit(path: str, pointer: dict[str, Any]) -> None:
+    draft = os.path.join(path, f".{_POINTER}.tmp{os.getpid()}")
+    with open(draft, "w", encoding="utf-8") as f:
+        json.dump(pointer, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(draft, os.path.join(path, _POINTER))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_pointer(path: str) -> dict[str, Any]:
+    file = os.path.join(path, _POINTER)
+    try:
+        with open(file, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        if not os.path.isdir(path):
+            raise CheckpointNotFoundError(path, "the directory does not exist") from None
+        partial = any(_STATE.fullmatch(n) for n in os.listdir(path))
+        why = (
+            "a save to it was interrupted before it committed anything"
+            if partial
+            else f"it has no {_POINTER}; pass a directory written by sx.save"
+        )
+        raise CheckpointNotFoundError(path, why) from None
+    try:
+        pointer = json.loads(raw)
+        body = {k: v for k, v in pointer.items() if k != "sha256"}
+        valid = pointer["sha256"] == _digest(body) and pointer["format"] == _FORMAT
+    except (ValueError, TypeError, KeyError, AttributeError):
+        valid = False
+    if not valid:
+        raise CheckpointCorruptError(path, f"{_POINTER} is damaged")
+    if pointer["version"] > _VERSION:
+        raise CheckpointCorruptError(path, "it was written by a newer scopax; upgrade scopax")
+    return pointer
+
+
+def _verify(path: str, pointer: dict[str, Any]) -> None:
+    root = os.path.join(path, pointer["state"])
+    for relative, (size, digest) in pointer["files"].items():
+        full = os.path.normpath(os.path.join(root, relative))
+        if not full.startswith(root + os.sep):
+            raise CheckpointCorruptError(path, f"{_POINTER} names a file outside it")
+        try:
+            actual = os.path.getsize(full)
+            ok = actual == size and _hash_file(full) == digest
+        except OSError:
+            raise CheckpointCorruptError(path, f"{relative} is missing") from None
+        if not ok:
+            raise CheckpointCorruptError(
+                path, f"{relative} differs from what was saved ({actual} bytes, {size} written)"
+            )
