@@ -53,8 +53,19 @@ LIFTED = {
 }
 
 
+# Checkpoints and summaries (docs/checkpoints.md).
+CHECKPOINTS = {
+    "save",
+    "restore",
+    "load_tf_checkpoint",
+    "list_tf_checkpoint",
+    "restore_from_tf",
+    "summary",
+}
+
+
 def test_all_is_contract_plus_documented_extensions():
-    assert set(sx.__all__) == CONTRACT | EXTRAS | LIFTED
+    assert set(sx.__all__) == CONTRACT | EXTRAS | LIFTED | CHECKPOINTS
     assert len(sx.__all__) == len(set(sx.__all__))
 
 

@@ -11,6 +11,8 @@
 """
 
 from scopax import errors as errors
+from scopax._src.checkpoint import restore as restore
+from scopax._src.checkpoint import save as save
 from scopax._src.initializers import constant_initializer as constant_initializer
 from scopax._src.initializers import glorot_normal_initializer as glorot_normal_initializer
 from scopax._src.initializers import glorot_uniform_initializer as glorot_uniform_initializer
@@ -42,8 +44,12 @@ from scopax._src.sharding import axis_rules as axis_rules
 from scopax._src.sharding import param_shardings as param_shardings
 from scopax._src.stack import convert_layer_stack as convert_layer_stack
 from scopax._src.stack import layer_stack as layer_stack
+from scopax._src.summary import summary as summary
 from scopax._src.template import Template as Template
 from scopax._src.template import make_template as make_template
+from scopax._src.tf_checkpoint import list_tf_checkpoint as list_tf_checkpoint
+from scopax._src.tf_checkpoint import load_tf_checkpoint as load_tf_checkpoint
+from scopax._src.tf_checkpoint import restore_from_tf as restore_from_tf
 from scopax._src.transform import Transformed as Transformed
 from scopax._src.transform import TransformedWithState as TransformedWithState
 from scopax._src.transform import next_rng_key as next_rng_key
@@ -76,6 +82,8 @@ __all__ = [
     "glorot_normal_initializer",
     "glorot_uniform_initializer",
     "layer_stack",
+    "list_tf_checkpoint",
+    "load_tf_checkpoint",
     "make_template",
     "name_scope",
     "next_rng_key",
@@ -85,7 +93,11 @@ __all__ = [
     "random_normal_initializer",
     "random_uniform_initializer",
     "remat",
+    "restore",
+    "restore_from_tf",
+    "save",
     "scan",
+    "summary",
     "switch",
     "transform",
     "transform_with_state",

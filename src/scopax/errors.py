@@ -6,6 +6,11 @@ True
 """
 
 from scopax._src.errors import AssignError as AssignError
+from scopax._src.errors import CheckpointCorruptError as CheckpointCorruptError
+from scopax._src.errors import CheckpointExistsError as CheckpointExistsError
+from scopax._src.errors import CheckpointMismatchError as CheckpointMismatchError
+from scopax._src.errors import CheckpointNotFoundError as CheckpointNotFoundError
+from scopax._src.errors import CheckpointTreeError as CheckpointTreeError
 from scopax._src.errors import DtypeMismatchError as DtypeMismatchError
 from scopax._src.errors import InitializerDtypeError as InitializerDtypeError
 from scopax._src.errors import InitializerShapeError as InitializerShapeError
@@ -15,6 +20,7 @@ from scopax._src.errors import InvalidInitializerArgumentError as InvalidInitial
 from scopax._src.errors import InvalidRngError as InvalidRngError
 from scopax._src.errors import JittedFunctionError as JittedFunctionError
 from scopax._src.errors import LiftedTransformError as LiftedTransformError
+from scopax._src.errors import MissingDependencyError as MissingDependencyError
 from scopax._src.errors import MissingParamError as MissingParamError
 from scopax._src.errors import MissingRngError as MissingRngError
 from scopax._src.errors import NameConflictError as NameConflictError
@@ -30,5 +36,6 @@ from scopax._src.errors import ShapeMismatchError as ShapeMismatchError
 from scopax._src.errors import ShapeRequiredError as ShapeRequiredError
 from scopax._src.errors import ShardingError as ShardingError
 from scopax._src.errors import UnflattenError as UnflattenError
+from scopax._src.errors import UnsupportedCheckpointError as UnsupportedCheckpointError
 from scopax._src.errors import VariableExistsError as VariableExistsError
 from scopax._src.errors import VariableNotFoundError as VariableNotFoundError

@@ -7,6 +7,7 @@ exceptions keeps working. Messages name the variable, say why, and show the fix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -301,6 +302,79 @@ class LiftedTransformError(ScopaxError, ValueError):
     def __init__(self, name: str, why: str):
         self.name = name
         super().__init__(f"Variable {name}: {why}" if name else why)
+
+
+class CheckpointNotFoundError(ScopaxError, ValueError, FileNotFoundError):
+    """There is no checkpoint, or no complete one, at the path given."""
+
+    def __init__(self, path: str, why: str):
+        self.path = path
+        super().__init__(f"No checkpoint at {path}: {why}.")
+
+
+class CheckpointCorruptError(ScopaxError, ValueError):
+    """A checkpoint's files are truncated, damaged, or not a checkpoint at all."""
+
+    def __init__(self, path: str, why: str, name: str | None = None):
+        self.path = path
+        self.name = name
+        self.why = why
+        what = f"Tensor {name} of checkpoint" if name else "Checkpoint"
+        super().__init__(
+            f"{what} {path} is corrupt or truncated: {why}. Nothing was restored from it; "
+            "copy the checkpoint again from where it was written, or use an earlier one."
+        )
+
+
+class UnsupportedCheckpointError(ScopaxError, ValueError):
+    """A TF checkpoint uses a feature that scopax's reader does not implement."""
+
+    def __init__(self, path: str, why: str, name: str | None = None):
+        self.path = path
+        self.name = name
+        what = f"Tensor {name} of checkpoint" if name else "Checkpoint"
+        super().__init__(f"{what} {path} cannot be read by scopax: {why}.")
+
+
+class CheckpointMismatchError(ScopaxError, ValueError):
+    """Restoring found variables missing, or with another shape or dtype, in a checkpoint."""
+
+    def __init__(self, path: str, problems: Sequence[tuple[str, str]], fix: str):
+        self.path = path
+        self.problems = list(problems)
+        self.names = [name for name, _ in self.problems]
+        count = len(dict.fromkeys(self.names))
+        lines = "".join(f"\n  {name}: {why}" for name, why in self.problems)
+        super().__init__(
+            f"Cannot restore {count} variable{'' if count == 1 else 's'} from checkpoint "
+            f"{path}:{lines}\n{fix}"
+        )
+
+
+class CheckpointExistsError(ScopaxError, ValueError, FileExistsError):
+    """``save`` would replace a checkpoint, or a directory that is not one."""
+
+    def __init__(self, path: str, why: str):
+        self.path = path
+        super().__init__(f"Cannot save to {path}: {why}.")
+
+
+class CheckpointTreeError(ScopaxError, TypeError):
+    """A tree that cannot be saved or restored (an unsupported leaf, key or argument)."""
+
+    def __init__(self, name: str, why: str):
+        self.name = name
+        super().__init__(f"{name}: {why}" if name else why)
+
+
+class MissingDependencyError(ScopaxError, ValueError, ImportError):
+    """An optional package that a feature needs is not installed."""
+
+    def __init__(self, package: str, what: str):
+        self.package = package
+        super().__init__(
+            f"{what} needs the {package} package, which is not installed; pip install {package}"
+        )
 
 
 # Tracebacks and reprs name the public module users import the classes from.

@@ -19,6 +19,7 @@ ported from TF1 gets TF1's parameter names, and TF1's variable values run in it.
 """
 
 from scopax.nn import rnn_cell as rnn_cell
+from scopax.nn import seq2seq as seq2seq
 from scopax.nn._conv import avg_pool as avg_pool
 from scopax.nn._conv import conv2d as conv2d
 from scopax.nn._conv import local_response_normalization as local_response_normalization

@@ -1,0 +1,58 @@
+"""``scopax.nn.seq2seq``: TF 1.15's ``tf.contrib.legacy_seq2seq``, with its names.
+
+The models take Python lists with one array per time step, as TF's did, and build
+their variables with ``sx.get_variable`` under TF 1.15's scopes, so a model ported from
+TF gets TF's parameter names (``embedding_attention_seq2seq/rnn/embedding_wrapper/
+embedding``, ``.../attention_decoder/AttnW_0``, ...).
+
+>>> import jax, jax.numpy as jnp, scopax as sx
+>>> from scopax.nn import rnn_cell, seq2seq
+>>> cell = rnn_cell.GRUCell(8)
+>>> def loss(source, target, weight):
+...     go = jnp.zeros_like(target[:1])
+...     decoder_inputs = jnp.concatenate([go, target[:-1]])  # GO, then the target shifted
+...     logits, _ = seq2seq.embedding_attention_seq2seq(
+...         list(source), list(decoder_inputs), cell, num_encoder_symbols=10,
+...         num_decoder_symbols=10, embedding_size=4)
+...     return seq2seq.sequence_loss(logits, list(target), list(weight))
+>>> source, target = jnp.ones((5, 2), jnp.int32), jnp.ones((4, 2), jnp.int32)
+>>> model = sx.transform(loss)
+>>> params = model.init(jax.random.key(0), source, target, jnp.ones((4, 2)))
+>>> grads = jax.jit(jax.grad(model.apply))(params, source, target, jnp.ones((4, 2)))
+>>> grads["embedding_attention_seq2seq/embedding_attention_decoder/embedding"].shape
+(10, 4)
+"""
+
+from scopax.nn._seq2seq_attention import attention_decoder as attention_decoder
+from scopax.nn._seq2seq_attention import (
+    embedding_attention_decoder as embedding_attention_decoder,
+)
+from scopax.nn._seq2seq_attention import (
+    embedding_attention_seq2seq as embedding_attention_seq2seq,
+)
+from scopax.nn._seq2seq_embedding import embedding_rnn_decoder as embedding_rnn_decoder
+from scopax.nn._seq2seq_embedding import embedding_rnn_seq2seq as embedding_rnn_seq2seq
+from scopax.nn._seq2seq_embedding import (
+    embedding_tied_rnn_seq2seq as embedding_tied_rnn_seq2seq,
+)
+from scopax.nn._seq2seq_losses import model_with_buckets as model_with_buckets
+from scopax.nn._seq2seq_losses import sequence_loss as sequence_loss
+from scopax.nn._seq2seq_losses import sequence_loss_by_example as sequence_loss_by_example
+from scopax.nn._seq2seq_rnn import basic_rnn_seq2seq as basic_rnn_seq2seq
+from scopax.nn._seq2seq_rnn import rnn_decoder as rnn_decoder
+from scopax.nn._seq2seq_rnn import tied_rnn_seq2seq as tied_rnn_seq2seq
+
+__all__ = [
+    "attention_decoder",
+    "basic_rnn_seq2seq",
+    "embedding_attention_decoder",
+    "embedding_attention_seq2seq",
+    "embedding_rnn_decoder",
+    "embedding_rnn_seq2seq",
+    "embedding_tied_rnn_seq2seq",
+    "model_with_buckets",
+    "rnn_decoder",
+    "sequence_loss",
+    "sequence_loss_by_example",
+    "tied_rnn_seq2seq",
+]
