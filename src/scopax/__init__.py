@@ -35,6 +35,8 @@ from scopax._src.lift import vmap as vmap
 from scopax._src.params import Params as Params
 from scopax._src.params import flatten as flatten
 from scopax._src.params import unflatten as unflatten
+from scopax._src.regularizers import get_regularization_loss as get_regularization_loss
+from scopax._src.regularizers import get_regularization_losses as get_regularization_losses
 from scopax._src.scope import AUTO_REUSE as AUTO_REUSE
 from scopax._src.scope import VariableScope as VariableScope
 from scopax._src.scope import get_variable_scope as get_variable_scope
@@ -44,6 +46,7 @@ from scopax._src.sharding import axis_rules as axis_rules
 from scopax._src.sharding import param_shardings as param_shardings
 from scopax._src.stack import convert_layer_stack as convert_layer_stack
 from scopax._src.stack import layer_stack as layer_stack
+from scopax._src.state import assign as assign
 from scopax._src.summary import summary as summary
 from scopax._src.template import Template as Template
 from scopax._src.template import make_template as make_template
@@ -55,9 +58,6 @@ from scopax._src.transform import TransformedWithState as TransformedWithState
 from scopax._src.transform import next_rng_key as next_rng_key
 from scopax._src.transform import transform as transform
 from scopax._src.transform import transform_with_state as transform_with_state
-from scopax._src.variables import assign as assign
-from scopax._src.variables import get_regularization_loss as get_regularization_loss
-from scopax._src.variables import get_regularization_losses as get_regularization_losses
 from scopax._src.variables import get_variable as get_variable
 
 __version__ = "0.1.0"
