@@ -27,9 +27,11 @@ from jax.sharding import PartitionSpec as P
 
 import scopax as sx
 from scopax import errors
-from scopax._src import tf_checkpoint as tfc
+from scopax._src.crc32c import _crc_bytewise, crc32c
 from scopax._src.errors import ScopaxError
+from scopax._src.tf_bundle import _ordered_code_signed, slice_key
 from scopax._src.tf_checkpoint import list_tf_checkpoint, load_tf_checkpoint, restore_from_tf
+from scopax._src.tf_table import read_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tf_checkpoints"
 MODEL = FIXTURES / "model" / "model.ckpt-1"
@@ -336,15 +338,15 @@ def test_restore_needs_a_mapping():
 
 
 def test_crc32c():
-    assert tfc.crc32c(b"") == 0
-    assert tfc.crc32c(b"123456789") == 0xE3069283  # The standard check value.
-    assert tfc.crc32c(bytes(32)) == 0x8A9136AA  # RFC 3720, B.4.
-    assert tfc.crc32c(bytes(range(32))) == 0x46DD794E
+    assert crc32c(b"") == 0
+    assert crc32c(b"123456789") == 0xE3069283  # The standard check value.
+    assert crc32c(bytes(32)) == 0x8A9136AA  # RFC 3720, B.4.
+    assert crc32c(bytes(range(32))) == 0x46DD794E
     rng = np.random.default_rng(0)
     for size in (8191, 8192, 8193, 10_000, 65_537, 1 << 20):
         data = rng.integers(0, 256, size, np.uint8).tobytes()
-        assert tfc.crc32c(data) == tfc._crc_bytewise(0xFFFFFFFF, data) ^ 0xFFFFFFFF, size
-        assert tfc.crc32c(data[size // 3 :], tfc.crc32c(data[: size // 3])) == tfc.crc32c(data)
+        assert crc32c(data) == _crc_bytewise(0xFFFFFFFF, data) ^ 0xFFFFFFFF, size
+        assert crc32c(data[size // 3 :], crc32c(data[: size // 3])) == crc32c(data)
 
 
 @pytest.mark.parametrize(
@@ -353,14 +355,14 @@ def test_crc32c():
      (0x424242, "f0424242"), (-0x800, "3800"), (2**62, "ffc04000000000000000")],
 )  # fmt: skip
 def test_ordered_code(value, encoded):
-    assert tfc._ordered_code_signed(value).hex() == encoded  # TF's ordered_code.cc examples
+    assert _ordered_code_signed(value).hex() == encoded  # TF's ordered_code.cc examples
 
 
 def test_slice_keys_are_tfs():
-    keys = [key for key, _ in tfc.read_table((Path(str(PARTITIONED) + ".index")).read_bytes())]
-    assert tfc.slice_key("part/emb", ((4, 3), (0, -1))) not in keys  # TF wrote the extent
-    assert tfc.slice_key("part/emb", ((4, 3), (0, 4))) in keys
-    assert tfc.slice_key("part/cols", ((0, 4), (5, 4))) in keys
+    keys = [key for key, _ in read_table((Path(str(PARTITIONED) + ".index")).read_bytes())]
+    assert slice_key("part/emb", ((4, 3), (0, -1))) not in keys  # TF wrote the extent
+    assert slice_key("part/emb", ((4, 3), (0, 4))) in keys
+    assert slice_key("part/cols", ((0, 4), (5, 4))) in keys
 
 
 # A writer of checkpoints TF would never write, checksums included.
@@ -423,7 +425,7 @@ def block(items: list[tuple[bytes, bytes]], restart_interval: int = 4) -> bytes:
 
 def table(items: list[tuple[bytes, bytes]], compression: int = 0) -> bytes:
     def framed(contents: bytes, kind: int = 0) -> bytes:
-        trailer = bytes([kind]) + mask(tfc.crc32c(contents + bytes([kind]))).to_bytes(4, "little")
+        trailer = bytes([kind]) + mask(crc32c(contents + bytes([kind]))).to_bytes(4, "little")
         return contents + trailer
 
     data = framed(block(sorted(items)), compression)
@@ -446,7 +448,7 @@ def write(tmp_path: Path, items, data: bytes | list[bytes] = b"", **kwargs) -> P
 
 
 def test_writer_round_trips_a_tf_checkpoint(tmp_path):
-    items = tfc.read_table(Path(str(MODEL) + ".index").read_bytes())
+    items = read_table(Path(str(MODEL) + ".index").read_bytes())
     prefix = tmp_path / "copy"
     Path(str(prefix) + ".index").write_bytes(table(items))
     shutil.copy(str(MODEL) + ".data-00000-of-00001", str(prefix) + ".data-00000-of-00001")
@@ -455,7 +457,7 @@ def test_writer_round_trips_a_tf_checkpoint(tmp_path):
 
 def valid(values: np.ndarray, dtype: int = 1, **kwargs) -> tuple[bytes, bytes]:
     raw = values.tobytes()
-    return entry(dtype, values.shape, 0, len(raw), mask(tfc.crc32c(raw)), **kwargs), raw
+    return entry(dtype, values.shape, 0, len(raw), mask(crc32c(raw)), **kwargs), raw
 
 
 def test_big_endian(tmp_path):
@@ -497,7 +499,7 @@ def test_hostile_index(tmp_path, items, data, why):
 def test_duplicate_slices(tmp_path):
     values = np.arange(2, dtype=np.float32)
     part, raw = valid(values)
-    key = tfc.slice_key("x", ((0, 2),))
+    key = slice_key("x", ((0, 2),))
     items = [(b"x", entry(1, [4], slices=[((0, 2),), ((0, 2),)])), (key, part)]
     with pytest.raises(errors.CheckpointCorruptError, match="two tensors claim the same bytes"):
         load_tf_checkpoint(write(tmp_path, items, raw))
@@ -611,7 +613,7 @@ def hostile(draw) -> tuple[list[tuple[bytes, bytes]], bytes]:
         size = draw(st.one_of(st.just(size), st.integers(0, 64), HUGE))
         offset = draw(st.one_of(st.integers(0, 64), HUGE))
         chunk = data[offset : offset + size] if offset < len(data) else b""
-        crc = draw(st.one_of(st.just(mask(tfc.crc32c(chunk))), st.integers(0, 2**32 - 1)))
+        crc = draw(st.one_of(st.just(mask(crc32c(chunk))), st.integers(0, 2**32 - 1)))
         extent = st.tuples(st.integers(0, 4), st.integers(-1, 4))
         slices = draw(
             st.lists(st.lists(extent, min_size=len(shape), max_size=len(shape)), max_size=2)
@@ -620,12 +622,12 @@ def hostile(draw) -> tuple[list[tuple[bytes, bytes]], bytes]:
         name = f"v{i}"
         items.append((name.encode(), entry(dtype, shape, offset, size, crc, slices=slices)))
         for extents in slices:
-            key = tfc.slice_key(name, tuple(extents))
+            key = slice_key(name, tuple(extents))
             part = [n if n != -1 else d for (_, n), d in zip(extents, shape, strict=False)]
             part_size = int(np.prod(part)) * ITEMSIZE.get(dtype, 1) if part else size
             part_offset = draw(st.integers(0, 64))
             part_chunk = data[part_offset : part_offset + part_size]
-            part_crc = mask(tfc.crc32c(part_chunk))
+            part_crc = mask(crc32c(part_chunk))
             items.append((key, entry(dtype, part, part_offset, part_size, part_crc)))
     return list(dict(items).items()), data
 

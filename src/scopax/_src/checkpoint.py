@@ -11,8 +11,8 @@ atomically replacing ``scopax_checkpoint.json`` (``os.replace``); only then does
 the old state. A process killed at any moment leaves the previous checkpoint committed
 and intact, or the new one, never a mixture. ``restore`` checks every file against the
 recorded hashes before orbax reads it, so truncation or corruption raises
-``CheckpointCorruptError`` instead of returning wrong data. The structure is JSON:
-nothing is ever unpickled.
+``CheckpointCorruptError`` instead of returning wrong data. The structure is JSON
+(``checkpoint_tree``): nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -23,32 +23,23 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import jax
-import numpy as np
 
+from scopax._src import checkpoint_tree as tree_lib
 from scopax._src.errors import (
     CheckpointCorruptError,
     CheckpointExistsError,
-    CheckpointMismatchError,
     CheckpointNotFoundError,
-    CheckpointTreeError,
     MissingDependencyError,
 )
-from scopax._src.params import Params
 
 _POINTER = "scopax_checkpoint.json"
 _FORMAT = "scopax.checkpoint"
 _VERSION = 1
 _STATE = re.compile(r"state-(\d{8})(\..*)?")
-_SAFE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
-_PYTHON = {"bool": bool, "int": int, "float": float, "complex": complex}
-_RESTORE_FIX = (
-    "Pass a target with the structure, shapes and dtypes that were saved (or target=None "
-    "to restore the tree as saved)."
-)
 
 
 def save(path: str | os.PathLike[str], tree: Any, *, overwrite: bool = False) -> None:
@@ -83,7 +74,7 @@ def save(path: str | os.PathLike[str], tree: Any, *, overwrite: bool = False) ->
     """
     ocp = _orbax("sx.save")
     path = os.path.abspath(os.fspath(path))
-    structure, arrays = _encode(tree, ())
+    structure, arrays = tree_lib.encode(tree, ())
     if "leaf" in structure:
         arrays = {"~root": arrays}
     elif not arrays:
@@ -159,12 +150,12 @@ def restore(path: str | os.PathLike[str], target: Any = None, *, verify: bool = 
     pointer = _read_pointer(path)
     if verify and pointer["state"] is not None:
         _verify(path, pointer)
-    leaves = dict(_saved_leaves(pointer["tree"], ()))
+    leaves = dict(tree_lib.saved_leaves(pointer["tree"], ()))
     abstract: dict[str, Any] | None = None
     if target is not None:
         abstract = {}
-        for key, spec in _target_specs(path, leaves, target).items():
-            _put(abstract, leaves[key][1], spec)
+        for key, spec in tree_lib.target_specs(path, leaves, target).items():
+            tree_lib.put(abstract, leaves[key][1], spec)
     arrays: Any = {}
     if pointer["state"] is not None:
         with ocp.Checkpointer(ocp.StandardCheckpointHandler()) as checkpointer:
@@ -172,11 +163,15 @@ def restore(path: str | os.PathLike[str], target: Any = None, *, verify: bool = 
                 os.path.join(path, pointer["state"]), args=ocp.args.StandardRestore(abstract)
             )
     if target is None:
-        values = {key: _cast(desc, _get(arrays, store)) for key, (desc, store) in leaves.items()}
-        return _decode(pointer["tree"], values)
+        values = {
+            key: tree_lib.cast(desc, tree_lib.get(arrays, store))
+            for key, (desc, store) in leaves.items()
+        }
+        return tree_lib.decode(pointer["tree"], values)
     paths, treedef = jax.tree_util.tree_flatten_with_path(target)
     values = [
-        _as_target(_get(arrays, leaves[jax.tree_util.keystr(p)][1]), leaf) for p, leaf in paths
+        tree_lib.as_target(tree_lib.get(arrays, leaves[jax.tree_util.keystr(p)][1]), leaf)
+        for p, leaf in paths
     ]
     return jax.tree_util.tree_unflatten(treedef, values)
 
@@ -194,200 +189,6 @@ def _sync(name: str) -> None:
         from jax.experimental import multihost_utils
 
         multihost_utils.sync_global_devices(name)
-
-
-# The tree's structure, as JSON: each node {"node": kind, "children": [[label, store key,
-# child], ...]} or {"leaf": kind, "shape", "dtype", "path"}, where "store key" names the
-# child in the nested dict that orbax saves and "path" is jax.tree_util.keystr of the
-# leaf's key path (what a target is matched by).
-
-
-def _encode(node: Any, keys: tuple[Any, ...]) -> tuple[dict[str, Any], Any]:
-    if node is None:
-        return {"node": "None"}, None
-    kind = type(node).__name__
-    if isinstance(node, Params) or type(node) is dict:
-        kind = "Params" if isinstance(node, Params) else "dict"
-        for key in node:
-            if not isinstance(key, str):
-                raise CheckpointTreeError(
-                    jax.tree_util.keystr(keys), f"dict key {key!r} is not a string; use str keys"
-                )
-        children = [(jax.tree_util.DictKey(k), k, v) for k, v in node.items()]
-    elif type(node) in (list, tuple):
-        children = [(jax.tree_util.SequenceKey(i), i, v) for i, v in enumerate(node)]
-    elif _is_leaf(node):
-        return _encode_leaf(node, keys)
-    else:
-        flat, _ = jax.tree_util.tree_flatten_with_path(node, is_leaf=lambda x: x is not node)
-        if len(flat) == 1 and not flat[0][0]:
-            raise CheckpointTreeError(
-                jax.tree_util.keystr(keys),
-                f"cannot save a leaf of type {kind}; leaves must be arrays or numbers",
-            )
-        children = [(p[0], jax.tree_util.keystr(p), v) for p, v in flat]
-        kind = "opaque"
-    described, stored = [], {}
-    for i, (key, label, child) in enumerate(children):
-        desc, value = _encode(child, (*keys, key))
-        text = str(label)
-        store = text if _SAFE_KEY.fullmatch(text) else f"~{i}"
-        described.append([label, store, desc])
-        if value is not None and not (isinstance(value, dict) and not value):
-            stored[store] = value
-    out: dict[str, Any] = {"node": kind, "children": described}
-    if kind == "opaque":
-        out["type"] = f"{type(node).__module__}.{type(node).__qualname__}"
-    return out, stored
-
-
-def _name(keys: Sequence[Any]) -> str:
-    """A leaf's name in messages: ``conv1/weights`` in a tree of mappings, else its keystr."""
-    if keys and all(isinstance(getattr(k, "key", None), str) for k in keys):
-        return "/".join(k.key for k in keys)
-    return jax.tree_util.keystr(tuple(keys))
-
-
-def _is_leaf(node: Any) -> bool:
-    return isinstance(node, (jax.Array, np.ndarray, np.generic, bool, int, float, complex))
-
-
-def _encode_leaf(node: Any, keys: tuple[Any, ...]) -> tuple[dict[str, Any], Any]:
-    name = jax.tree_util.keystr(keys)
-    if isinstance(node, jax.Array):
-        kind, value = "jax", node
-    elif isinstance(node, (np.ndarray, np.generic)):
-        kind, value = ("numpy" if isinstance(node, np.ndarray) else "numpy-scalar"), node
-    else:
-        kind, value = type(node).__name__, node
-    array = np.asarray(value) if not isinstance(value, jax.Array) else value
-    if array.dtype.kind in "OSU" or array.dtype.name.startswith("void"):
-        raise CheckpointTreeError(name, f"cannot save an array of dtype {array.dtype}")
-    desc = {
-        "leaf": kind,
-        "shape": list(array.shape),
-        "dtype": np.dtype(array.dtype).name,
-        "path": name,
-        "name": _name(keys),
-    }
-    return desc, array if kind == "jax" else np.asarray(array)
-
-
-def _saved_leaves(
-    desc: dict[str, Any], store: tuple[str, ...]
-) -> list[tuple[str, tuple[dict[str, Any], tuple[str, ...]]]]:
-    """(keystr, (leaf description, path in the orbax tree)) of every saved leaf."""
-    if "leaf" in desc:
-        return [(desc["path"], (desc, store or ("~root",)))]
-    out = []
-    for _, key, child in desc.get("children", ()):
-        out.extend(_saved_leaves(child, (*store, key)))
-    return out
-
-
-def _decode(desc: dict[str, Any], values: dict[str, Any]) -> Any:
-    if "leaf" in desc:
-        return values[desc["path"]]
-    node = desc["node"]
-    if node == "None":
-        return None
-    children = [(label, _decode(child, values)) for label, _, child in desc["children"]]
-    if node == "Params":
-        return Params(dict(children))
-    if node == "dict":
-        return dict(children)
-    if node in ("list", "tuple"):
-        items = [child for _, child in children]
-        return items if node == "list" else tuple(items)
-    raise CheckpointTreeError(
-        "",
-        f"the checkpoint holds a node of type {desc.get('type')}, which scopax cannot rebuild by "
-        "itself; pass target= with the same structure (for an optimizer state, "
-        "optimizer.init(params))",
-    )
-
-
-def _target_specs(path: str, leaves: dict[str, Any], target: Any) -> dict[str, Any]:
-    flat, names = {}, {}
-    for keys, leaf in jax.tree_util.tree_flatten_with_path(target)[0]:
-        flat[jax.tree_util.keystr(keys)] = leaf
-        names[jax.tree_util.keystr(keys)] = _name(keys)
-    problems = [(names[k], "in target but not in the checkpoint") for k in flat if k not in leaves]
-    problems += [
-        (desc["name"], "in the checkpoint but not in target")
-        for k, (desc, _) in leaves.items()
-        if k not in flat
-    ]
-    specs = {}
-    for key, (desc, _) in leaves.items():
-        if key not in flat:
-            continue
-        leaf = flat[key]
-        shape, dtype = tuple(desc["shape"]), np.dtype(_dtype(desc["dtype"]))
-        if isinstance(leaf, jax.sharding.Sharding):
-            specs[key] = jax.ShapeDtypeStruct(shape, dtype, sharding=leaf)
-            continue
-        want = np.asarray(leaf) if isinstance(leaf, (bool, int, float, complex)) else leaf
-        if not hasattr(want, "shape") or not hasattr(want, "dtype"):
-            problems.append((names[key], f"target leaf is a {type(leaf).__name__}, not an array"))
-            continue
-        if tuple(want.shape) != shape:
-            problems.append((names[key], f"shape {tuple(want.shape)} in target, {shape} saved"))
-        numpy = isinstance(leaf, (np.ndarray, np.generic, bool, int, float, complex))
-        same = (
-            np.dtype(want.dtype) == dtype
-            if numpy
-            else jax.dtypes.canonicalize_dtype(want.dtype) == jax.dtypes.canonicalize_dtype(dtype)
-        )
-        if not same and not isinstance(leaf, (bool, int, float, complex)):
-            problems.append(
-                (names[key], f"dtype {np.dtype(want.dtype).name} in target, {dtype.name} saved")
-            )
-        if numpy:
-            specs[key] = np.empty(shape, dtype)
-        else:
-            sharding = getattr(leaf, "sharding", None)
-            specs[key] = jax.ShapeDtypeStruct(shape, want.dtype, sharding=sharding)
-    if problems:
-        raise CheckpointMismatchError(path, problems, _RESTORE_FIX)
-    return specs
-
-
-def _dtype(name: str) -> Any:
-    return jax.numpy.dtype(name)
-
-
-def _cast(desc: dict[str, Any], value: Any) -> Any:
-    kind = desc["leaf"]
-    if kind == "numpy-scalar":
-        return np.asarray(value)[()]
-    if kind in _PYTHON:
-        return _PYTHON[kind](np.asarray(value).item())
-    return value
-
-
-def _as_target(value: Any, leaf: Any) -> Any:
-    if isinstance(leaf, (bool, int, float, complex)):  # bool first: it is an int.
-        return type(leaf)(np.asarray(value).item())
-    if isinstance(leaf, np.generic):
-        return np.asarray(value)[()]
-    if isinstance(leaf, np.ndarray):
-        return np.asarray(value)
-    if not isinstance(value, jax.Array):
-        return jax.numpy.asarray(value)
-    return value
-
-
-def _put(tree: dict[str, Any], store: tuple[str, ...], value: Any) -> None:
-    for key in store[:-1]:
-        tree = tree.setdefault(key, {})
-    tree[store[-1]] = value
-
-
-def _get(tree: Any, store: tuple[str, ...]) -> Any:
-    for key in store:
-        tree = tree[key]
-    return tree
 
 
 # The directory: committing, cleaning up, reading back.

@@ -1,0 +1,161 @@
+"""The table of a TF checkpoint's ``.index`` file, and the protobuf wire format of its values.
+
+The table is LevelDB's: data blocks of prefix-compressed keys with restart points, an
+index block of block handles, a footer with a magic number, and masked crc32c trailers.
+Only what TF's bundle uses of the protobuf wire format is decoded. Every length and offset
+is checked against its buffer; a damaged file raises ``Corrupt``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from scopax._src.crc32c import crc32c, unmask
+
+_TABLE_MAGIC = 0xDB4775248B80FB57
+_FOOTER_SIZE = 48  # Two block handles padded to 40 bytes, then the magic number.
+_BLOCK_TRAILER = 5  # Compression type byte and masked crc32c.
+
+
+class Corrupt(Exception):
+    """Raised deep in the parsers; the reader turns it into CheckpointCorruptError."""
+
+
+class Unsupported(Exception):
+    """Raised in the parsers; the reader turns it into UnsupportedCheckpointError."""
+
+
+def varint(buf: bytes, pos: int, limit: int, max_bytes: int = 10) -> tuple[int, int]:
+    """A base-128 varint: 10 bytes at most for 64 bits, 5 for LevelDB's 32-bit ones."""
+    result = 0
+    for i in range(max_bytes):
+        if pos + i >= limit:
+            raise Corrupt("a varint runs past the end of its buffer")
+        byte = buf[pos + i]
+        result |= (byte & 0x7F) << (7 * i)
+        if byte < 0x80:
+            if result >> (64 if max_bytes == 10 else 32):
+                raise Corrupt("a varint overflows its type")
+            return result, pos + i + 1
+    raise Corrupt("a varint is longer than its type allows")
+
+
+def fields(buf: bytes) -> dict[int, list[tuple[int, Any]]]:
+    """The fields of a serialized message: number -> [(wire type, int or bytes)]."""
+    out: dict[int, list[tuple[int, Any]]] = {}
+    pos, n = 0, len(buf)
+    while pos < n:
+        key, pos = varint(buf, pos, n)
+        number, wire = key >> 3, key & 7
+        if number == 0:
+            raise Corrupt("a protobuf field has number 0")
+        if wire == 0:
+            value, pos = varint(buf, pos, n)
+        elif wire in (1, 5):
+            size = 8 if wire == 1 else 4
+            if pos + size > n:
+                raise Corrupt("a fixed-width protobuf field is truncated")
+            value, pos = int.from_bytes(buf[pos : pos + size], "little"), pos + size
+        elif wire == 2:
+            size, pos = varint(buf, pos, n)
+            if size > n - pos:
+                raise Corrupt("a length-delimited protobuf field runs past its message")
+            value, pos = buf[pos : pos + size], pos + size
+        else:
+            raise Corrupt(f"unsupported protobuf wire type {wire}")
+        out.setdefault(number, []).append((wire, value))
+    return out
+
+
+def scalar(fields: dict[int, list[tuple[int, Any]]], number: int, wire: int = 0) -> int:
+    values = fields.get(number)
+    if not values:
+        return 0
+    if values[-1][0] != wire:
+        raise Corrupt(f"protobuf field {number} has wire type {values[-1][0]}")
+    value = values[-1][1]
+    return value - (1 << 64) if wire == 0 and value >> 63 else value  # int64 two's complement
+
+
+def messages(fields: dict[int, list[tuple[int, Any]]], number: int) -> list[bytes]:
+    out = []
+    for wire, value in fields.get(number, ()):
+        if wire != 2:
+            raise Corrupt(f"protobuf field {number} should be a message")
+        out.append(value)
+    return out
+
+
+def _block_entries(block: bytes) -> list[tuple[bytes, bytes]]:
+    n = len(block)
+    if n < 4:
+        raise Corrupt("a table block is shorter than its restart count")
+    num_restarts = int.from_bytes(block[n - 4 :], "little")
+    if num_restarts > (n - 4) // 4:
+        raise Corrupt("a table block claims more restart points than it can hold")
+    limit = n - 4 - 4 * num_restarts
+    restarts = np.frombuffer(block, "<u4", num_restarts, limit).tolist()
+    entries: list[tuple[bytes, bytes]] = []
+    starts: dict[int, int] = {}
+    pos, key = 0, b""
+    while pos < limit:
+        start = pos
+        shared, pos = varint(block, pos, limit, 5)
+        unshared, pos = varint(block, pos, limit, 5)
+        value_size, pos = varint(block, pos, limit, 5)
+        if shared > len(key) or unshared + value_size > limit - pos:
+            raise Corrupt("a table entry runs past its block")
+        key = key[:shared] + block[pos : pos + unshared]
+        pos += unshared
+        entries.append((key, block[pos : pos + value_size]))
+        pos += value_size
+        starts[start] = shared
+    if entries and any(starts.get(r) != 0 for r in restarts):
+        raise Corrupt("a restart point of a table block is not at a full key")
+    return entries
+
+
+def _read_block(data: bytes, handle: bytes, limit: int) -> tuple[bytes, int, int]:
+    offset, pos = varint(handle, 0, len(handle))
+    size, _ = varint(handle, pos, len(handle))
+    if offset > limit or size > limit - offset or limit - offset - size < _BLOCK_TRAILER:
+        raise Corrupt("a block handle points outside the .index file")
+    end = offset + size
+    if unmask(int.from_bytes(data[end + 1 : end + 5], "little")) != crc32c(data[offset : end + 1]):
+        raise Corrupt("a table block fails its crc32c check")
+    if data[end] == 1:
+        raise Unsupported(
+            "its .index file uses Snappy compression, which TF itself has not written since "
+            "1.2; re-save it with TF (tf.compat.v1.train.Saver)"
+        )
+    if data[end] != 0:
+        raise Corrupt(f"a table block has unknown compression type {data[end]}")
+    return data[offset:end], offset, end + _BLOCK_TRAILER
+
+
+def read_table(data: bytes) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) of a TF table, in order; raises Corrupt or Unsupported."""
+    n = len(data)
+    if n < _FOOTER_SIZE:
+        raise Corrupt(f"the .index file has {n} bytes, fewer than a table footer")
+    footer = data[n - _FOOTER_SIZE :]
+    if int.from_bytes(footer[40:], "little") != _TABLE_MAGIC:
+        raise Corrupt("the .index file does not end with the table magic number")
+    _, pos = varint(footer, 0, 40)  # The metaindex handle: TF leaves it empty.
+    _, pos = varint(footer, pos, 40)
+    index, index_start, _ = _read_block(data, footer[pos:40], n - _FOOTER_SIZE)
+    entries: list[tuple[bytes, bytes]] = []
+    end = 0
+    for _, handle in _block_entries(index):
+        block, start, block_end = _read_block(data, handle, index_start)
+        if start < end:
+            raise Corrupt("the data blocks of the .index file overlap")
+        end = block_end
+        entries.extend(_block_entries(block))
+    for (a, _), (b, _) in itertools.pairwise(entries):
+        if a >= b:
+            raise Corrupt("the keys of the .index file are not in increasing order")
+    return entries
