@@ -3,15 +3,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck pytest bench bench-full clean
+.PHONY: demo test lint typecheck pytest docs bench bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,docs]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The demo needs only the examples extra, not the test and docs tools.
+$(VENV)/.demo-installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[examples]'
+	touch $@
+
+demo: $(VENV)/.demo-installed
 	$(PY) examples/image_filter.py
 
 lint: $(STAMP)
@@ -25,6 +32,9 @@ pytest: $(STAMP)
 	$(PY) -m pytest -q
 
 test: lint typecheck pytest
+
+docs: $(STAMP)
+	$(PY) -m sphinx -W -b html docs docs/_build/html
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(PY) -m pip install -q -e '.[dev,bench]'
