@@ -11,7 +11,6 @@ be installed: Sphinx is imported only in the hooks that a build runs.
 """
 
 import os
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -119,24 +118,6 @@ def _link_files_outside_docs(app, doctree) -> None:
         node.replace_self(link)
 
 
-def _join_wrapped_argument_names(app, what, name, obj, options, lines: list[str]) -> None:
-    """Google style puts an entry's names on one line; a few ``Args:`` entries wrap a
-    long list of names (``activation, use_bias,`` / ``    name, reuse: as dense``), which
-    napoleon would read as two entries. Joins such lines before napoleon runs."""
-    i = 0
-    while i < len(lines) - 1:
-        names, following = lines[i], lines[i + 1]
-        indent = len(names) - len(names.lstrip())
-        if (
-            re.fullmatch(r"\s+\w+(, \w+)*,", names)
-            and len(following) - len(following.lstrip()) > indent
-            and re.match(r"\s+\w+(, \w+)*: ", following)
-        ):
-            lines[i : i + 2] = [f"{names} {following.lstrip()}"]
-        else:
-            i += 1
-
-
 def _docstring_of_reexported_constant(app, what, name, obj, options, lines: list[str]) -> None:
     """autodoc looks for a constant's docstring in the module it documents it in
     (``scopax``), which only re-exports it; without one it shows the docstring of the
@@ -161,7 +142,6 @@ def setup(app):
     app.connect("source-read", _add_notebooks_to_index)
     app.connect("build-finished", _remove_notebook_copies)
     # Before napoleon's handler (priority 500) reads the sections.
-    app.connect("autodoc-process-docstring", _join_wrapped_argument_names, priority=100)
     # After it: napoleon would read "``reuse=AUTO_REUSE``: ..." as "type: description".
     app.connect("autodoc-process-docstring", _docstring_of_reexported_constant, priority=600)
     # Before Sphinx's collectors (priority 500) note the downloads of each page.

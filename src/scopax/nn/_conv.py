@@ -65,8 +65,9 @@ def conv2d(
       kernel_size, strides, dilation_rate: an int or a pair ``(rows, cols)``.
       padding: ``"valid"`` or ``"same"``.
       data_format: ``"channels_last"`` or ``"channels_first"``.
-      activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-        bias_regularizer, trainable, name, reuse: as :func:`dense`.
+      activation: as :func:`dense`; so are ``use_bias``, ``kernel_initializer``,
+        ``bias_initializer``, ``kernel_regularizer``, ``bias_regularizer``,
+        ``trainable``, ``name`` and ``reuse``.
 
     Returns:
       ``[batch, out_rows, out_cols, filters]`` (or channels first).

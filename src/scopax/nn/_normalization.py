@@ -65,8 +65,8 @@ def batch_normalization(
       momentum: of the moving averages.
       epsilon: added to the variance.
       center, scale: whether to have ``beta`` and ``gamma``.
-      beta_initializer, gamma_initializer, moving_mean_initializer,
-        moving_variance_initializer: override the defaults above.
+      beta_initializer: overrides the default above; so do ``gamma_initializer``,
+        ``moving_mean_initializer`` and ``moving_variance_initializer``.
       beta_regularizer, gamma_regularizer: ``f(variable) -> loss``.
       training: a Python bool, or a boolean scalar array (both branches then run).
       trainable: ``False`` makes ``gamma`` and ``beta`` state too.
