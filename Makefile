@@ -19,7 +19,7 @@ $(VENV)/.demo-installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.demo-installed
-	$(PY) examples/image_filter.py
+	$(PY) examples/cifar10/train.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -42,9 +42,14 @@ $(VENV)/.bench-installed: $(STAMP)
 
 bench: $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py --quick
+	$(PY) benchmarks/cifar10_step.py --quick
+	$(PY) benchmarks/seq2seq_step.py --quick
 
 bench-full: $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/cifar10_step.py
+	$(PY) benchmarks/seq2seq_step.py
+	$(PY) benchmarks/lifted.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

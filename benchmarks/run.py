@@ -237,15 +237,64 @@ def canonical_hlo(text: str) -> str:
     )
     text = re.sub(r",?\s*metadata=\{[^}]*\}", "", text)
     text = re.sub(r",?\s*stack_frame_id=\d+", "", text)
-    # Argument names come from the Python signature (args_0 vs p).
-    text = re.sub(r"^(ENTRY .*)$", lambda m: re.sub(r"[\w.]+: ", "", m.group(1)), text, flags=re.M)
+    # Parameter names of the entry and of every computation's signature come from the
+    # Python signature (args_0 vs p) and from op names (reduce_sum.32).
+    text = re.sub(
+        r"^((?:ENTRY )?%\S+ \(.*\) -> .*)$",
+        lambda m: re.sub(r"[\w.\-]+: ", "", m.group(1)),
+        text,
+        flags=re.M,
+    )
     text = re.sub(r"^HloModule \S+", "HloModule m", text, flags=re.M)
+    return _merkle(text)
+
+
+_HEADER = re.compile(r"^(ENTRY )?(%[\w.\-]+) (.*)\{$")
+_INSTRUCTION = re.compile(r"^\s*(ROOT )?(%[\w.\-]+) = (.*)$")
+
+
+def _merkle(text: str) -> str:
+    """Name every value and computation by a hash of what defines it, and sort.
+
+    Two programs that differ only in the order XLA happened to emit independent
+    instructions (or in value names) then read the same: the comparison is of the
+    dataflow graphs, not of the text.
+    """
     names: dict[str, str] = {}
 
-    def rename(match: re.Match[str]) -> str:
-        return names.setdefault(match.group(0), f"%v{len(names)}")
+    def canonical(line: str) -> str:
+        return re.sub(r"%[\w.\-]+", lambda m: names.get(m.group(0), m.group(0)), line)
 
-    return re.sub(r"%[\w.\-]+", rename, text)
+    def digest(line: str) -> str:
+        return hashlib.sha1(line.encode()).hexdigest()[:16]
+
+    out: list[str] = []
+    header: re.Match[str] | None = None
+    body: list[str] = []
+    for line in text.splitlines():
+        if header is None:
+            header = _HEADER.match(line)
+            if header is None and line.strip():
+                out.append(line)  # HloModule line and the like
+            body = []
+            continue
+        if line.strip() == "}":
+            signature = canonical(header.group(3))
+            block = "\n".join(sorted(body))
+            names[header.group(2)] = "%c" + digest(signature + block)
+            head = ("ENTRY " if header.group(1) else "") + names[header.group(2)]
+            out.append(f"{head} {signature}{{\n{block}\n}}")
+            header = None
+            continue
+        match = _INSTRUCTION.match(line)
+        if match is None:
+            body.append(canonical(line.strip()))
+            continue
+        rhs = canonical(match.group(3))
+        names[match.group(2)] = "%v" + digest(rhs)
+        body.append(f"{match.group(1) or ''}{names[match.group(2)]} = {rhs}")
+    entry = [block for block in out if block.startswith("ENTRY ")]
+    return "\n".join(sorted(b for b in out if not b.startswith("ENTRY ")) + entry)
 
 
 def image_filter_hlo(rounds: int) -> tuple[bool, float]:

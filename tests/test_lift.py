@@ -356,3 +356,39 @@ def test_state_in_stacked_members_and_assign_in_scan_explain_themselves():
     with pytest.raises(sx.errors.InnerTraceError, match=r"call sx\.assign after it") as info:
         sx.transform_with_state(assigning).init(jax.random.key(0), jnp.ones(3))
     assert "use scopax's lifted" not in str(info.value)
+
+
+def test_template_and_reuse_across_cond_branches_work_in_apply():
+    layer = sx.make_template("layer", lambda x: x @ sx.get_variable("w", [2, 2]))
+
+    def f(flag, x):
+        return sx.cond(flag, layer, lambda x: 2 * layer(x), x)
+
+    model = sx.transform(f)
+    x = jnp.ones((1, 2))
+    params = model.init(jax.random.key(0), True, x)
+    assert list(sx.flatten(params)) == ["layer/w"]
+    w = params["layer/w"]
+    np.testing.assert_allclose(model.apply(params, True, x), x @ w, rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(model.apply)(params, False, x), 2 * (x @ w), rtol=1e-6)
+
+    def reusing(i, x):
+        def second(x):
+            with sx.variable_scope(sx.get_variable_scope(), reuse=True):
+                return x + sx.get_variable("b", [2])
+
+        return sx.switch(i, [lambda x: x * sx.get_variable("b", [2]), second], x)
+
+    model = sx.transform(reusing)
+    params = model.init(jax.random.key(0), 0, jnp.ones(2))
+    b = params["b"]
+    np.testing.assert_allclose(model.apply(params, 1, jnp.ones(2)), 1 + b, rtol=1e-6)
+
+
+def test_template_first_called_inside_a_remat_body_survives_retracing():
+    layer = sx.make_template("layer", lambda x: jnp.tanh(x @ sx.get_variable("w", [2, 2])))
+    model = sx.transform(lambda x: sx.remat(layer)(x).sum())
+    x = jnp.ones((1, 2))
+    params = model.init(jax.random.key(0), x)
+    grads = jax.jit(jax.grad(model.apply))(params, x)
+    assert grads["layer/w"].shape == (2, 2)

@@ -304,3 +304,19 @@ def test_dropout():
         model.apply({}, x, True)
     with pytest.raises(ValueError, match=r"rate=1.5; pass a drop probability in \[0, 1\)"):
         nn.dropout(x, 1.5)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x: nn.max_pool(x, 2, 2, "VALID"),
+        lambda x: nn.avg_pool(x, 2, 2, "SAME"),
+        lambda x: nn.local_response_normalization(x, 1),
+    ],
+    ids=["max_pool", "avg_pool", "lrn"],
+)
+def test_pooling_and_lrn_differentiate_under_jit(op):
+    x = jnp.arange(16.0).reshape(1, 4, 4, 1) / 16.0
+    eager = jax.grad(lambda x: op(x).sum())(x)
+    jitted = jax.jit(jax.grad(lambda x: op(x).sum()))(x)
+    np.testing.assert_allclose(jitted, eager, rtol=1e-6)

@@ -174,20 +174,27 @@ class Snapshot:
     first one's variables and report them as duplicates.
     """
 
-    __slots__ = ("counts", "losses", "values")
+    __slots__ = ("counts", "losses", "templates", "values")
 
     def __init__(self, frame: Frame):
         self.values = len(frame.values)
         self.losses = len(frame.reg_losses)
+        self.templates = len(frame.templates)
         self.counts = frame.scope_counts.mark()
 
     def restore(self, frame: Frame) -> None:
-        values = frame.values
-        if len(values) > self.values:
-            for name in list(values)[self.values :]:
-                del values[name]
+        _truncate(frame.values, self.values)
+        # A template first called in the body must open its scope afresh, as its
+        # variables are forgotten with the rest.
+        _truncate(frame.templates, self.templates)
         del frame.reg_losses[self.losses :]
         frame.scope_counts.undo(self.counts)
+
+
+def _truncate(ordered: dict[Any, Any], size: int) -> None:
+    if len(ordered) > size:
+        for key in list(ordered)[size:]:
+            del ordered[key]
 
 
 def current_frame(what: str) -> Frame:

@@ -201,31 +201,25 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
         frame.scope_counts.undo(mark)
         wrapped = [_Body(frame, b, reuse=True) for b in branches]
         return jax.lax.switch(index, wrapped, *operands)
-    # In apply each branch is traced from the same starting frame; the names they read
-    # (all held outside the branches, in the parameter tree) are merged afterwards.
-    snapshot = frame_lib.Snapshot(frame)
-    read: dict[str, Any] = {}
-    losses: list[tuple[str, Any, Any]] = []
+    # In apply the branches are traced in the same order init ran them, each seeing what
+    # the earlier ones read (parameter-tree values, which live outside the branches), so
+    # templates and reuse across branches resolve as they did in init.
+    return jax.lax.switch(index, [_once(frame, b) for b in branches], *operands)
 
-    def tracing(branch: Callable[..., Any]) -> Callable[..., Any]:
-        def run(*ops: Any) -> Any:
+
+def _once(frame: frame_lib.Frame, branch: Callable[..., Any]) -> Callable[..., Any]:
+    """``branch``, restoring the frame to its first trace's start if JAX traces it again."""
+    snapshot: frame_lib.Snapshot | None = None
+
+    def run(*operands: Any) -> Any:
+        nonlocal snapshot
+        if snapshot is None:
+            snapshot = frame_lib.Snapshot(frame)
+        else:
             snapshot.restore(frame)
-            out = branch(*ops)
-            read.update(list(frame.values.items())[snapshot.values :])
-            losses.extend(frame.reg_losses[snapshot.losses :])
-            return out
+        return branch(*operands)
 
-        return run
-
-    out = jax.lax.switch(index, [tracing(b) for b in branches], *operands)
-    snapshot.restore(frame)
-    frame.values.update(read)
-    seen = set()
-    for entry in losses:
-        if entry[0] not in seen:
-            seen.add(entry[0])
-            frame.reg_losses.append(entry)
-    return out
+    return run
 
 
 def cond(pred: Any, true_fun: Callable[..., Any], false_fun: Callable[..., Any], *operands: Any):

@@ -174,9 +174,9 @@ def max_pool(
     window, stride, pad = _pool_args(value, ksize, strides, padding, data_format, "max_pool")
     dtype = jnp.result_type(value)
     lowest = -jnp.inf if jnp.issubdtype(dtype, jnp.floating) else jnp.iinfo(dtype).min
-    return jax.lax.reduce_window(
-        value, jnp.asarray(lowest, dtype), jax.lax.max, window, stride, pad
-    )
+    # A NumPy init value, not a jnp one: under a trace a jnp value is a tracer, and
+    # reduce_window then no longer recognises a max window and has no gradient.
+    return jax.lax.reduce_window(value, np.array(lowest, dtype), jax.lax.max, window, stride, pad)
 
 
 def avg_pool(
@@ -205,7 +205,7 @@ def avg_pool(
     del name
     window, stride, pad = _pool_args(value, ksize, strides, padding, data_format, "avg_pool")
     _float_dtype(value, "avg_pool")
-    zero = jnp.zeros((), jnp.result_type(value))
+    zero = np.zeros((), jnp.result_type(value))  # NumPy: see max_pool.
     total = jax.lax.reduce_window(value, zero, jax.lax.add, window, stride, pad)
     ones = jnp.ones(np.shape(value), jnp.result_type(value))
     count = jax.lax.reduce_window(ones, zero, jax.lax.add, window, stride, pad)
@@ -246,8 +246,8 @@ def local_response_normalization(
         )
     r = depth_radius
     sqr_sum = jax.lax.reduce_window(
-        input * input,
-        jnp.zeros((), jnp.result_type(input)),
+        jnp.square(input),
+        np.zeros((), jnp.result_type(input)),  # NumPy: see max_pool.
         jax.lax.add,
         (1, 1, 1, 2 * r + 1),
         (1, 1, 1, 1),

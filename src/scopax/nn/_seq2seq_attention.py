@@ -58,30 +58,30 @@ def attention_decoder(
     >>> def decode(inputs, memory):
     ...     state = cell.zero_state(2, jnp.float32)
     ...     return seq2seq.attention_decoder(list(inputs), state, memory, cell, num_heads=2)
-    >>> inputs, memory = jnp.ones((3, 2, 5)), jnp.ones((2, 6, 8))  # memory: 6 states of 8
+    >>> inputs, memory = jnp.ones((2, 2, 3)), jnp.ones((2, 3, 4))  # memory: 3 states of 4
     >>> model = sx.transform(decode)
     >>> params = model.init(jax.random.key(0), inputs, memory)
     >>> for name, x in sorted(sx.flatten(params).items()):
     ...     print(name, x.shape)
-    attention_decoder/Attention_0/bias (8,)
-    attention_decoder/Attention_0/kernel (4, 8)
-    attention_decoder/Attention_1/bias (8,)
-    attention_decoder/Attention_1/kernel (4, 8)
+    attention_decoder/Attention_0/bias (4,)
+    attention_decoder/Attention_0/kernel (4, 4)
+    attention_decoder/Attention_1/bias (4,)
+    attention_decoder/Attention_1/kernel (4, 4)
     attention_decoder/AttnOutputProjection/bias (4,)
-    attention_decoder/AttnOutputProjection/kernel (20, 4)
-    attention_decoder/AttnV_0 (8,)
-    attention_decoder/AttnV_1 (8,)
-    attention_decoder/AttnW_0 (1, 1, 8, 8)
-    attention_decoder/AttnW_1 (1, 1, 8, 8)
-    attention_decoder/bias (5,)
+    attention_decoder/AttnOutputProjection/kernel (12, 4)
+    attention_decoder/AttnV_0 (4,)
+    attention_decoder/AttnV_1 (4,)
+    attention_decoder/AttnW_0 (1, 1, 4, 4)
+    attention_decoder/AttnW_1 (1, 1, 4, 4)
+    attention_decoder/bias (3,)
     attention_decoder/gru_cell/candidate/bias (4,)
-    attention_decoder/gru_cell/candidate/kernel (9, 4)
+    attention_decoder/gru_cell/candidate/kernel (7, 4)
     attention_decoder/gru_cell/gates/bias (8,)
-    attention_decoder/gru_cell/gates/kernel (9, 8)
-    attention_decoder/kernel (21, 5)
+    attention_decoder/gru_cell/gates/kernel (7, 8)
+    attention_decoder/kernel (11, 3)
     >>> outputs, state = model.apply(params, inputs, memory)
     >>> len(outputs), outputs[0].shape
-    (3, (2, 4))
+    (2, (2, 4))
 
     Args:
       decoder_inputs: a non-empty list of ``[batch_size, input_size]`` arrays.
@@ -208,15 +208,15 @@ def embedding_attention_decoder(
     >>> cell = rnn_cell.OutputProjectionWrapper(rnn_cell.GRUCell(4), 6)
     >>> def greedy(go, state, memory):
     ...     outputs, _ = seq2seq.embedding_attention_decoder(
-    ...         [go] * 3, state, memory, cell, num_symbols=6, embedding_size=2,
+    ...         [go] * 3, state, memory, cell, num_symbols=6, embedding_size=3,
     ...         feed_previous=True)
     ...     return jnp.stack([jnp.argmax(o, axis=1) for o in outputs], axis=1)
-    >>> go, state, memory = jnp.zeros(2, jnp.int32), jnp.zeros((2, 4)), jnp.ones((2, 5, 4))
+    >>> go, state, memory = jnp.zeros(2, jnp.int32), jnp.zeros((2, 4)), jnp.ones((2, 3, 4))
     >>> model = sx.transform(greedy)
     >>> params = model.init(jax.random.key(0), go, state, memory)
     >>> params["embedding_attention_decoder/embedding"].shape
-    (6, 2)
-    >>> model.apply(params, go, state, memory).shape
+    (6, 3)
+    >>> model.apply(params, go, state, memory).shape  # 3 steps of greedy decoding
     (2, 3)
 
     Args:
@@ -283,22 +283,22 @@ def embedding_attention_seq2seq(
 
     >>> import jax, jax.numpy as jnp, scopax as sx
     >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.GRUCell(8)
+    >>> cell = rnn_cell.GRUCell(4)
     >>> def model(source, target, feed_previous):
     ...     outputs, _ = seq2seq.embedding_attention_seq2seq(
-    ...         list(source), list(target), cell, num_encoder_symbols=10,
-    ...         num_decoder_symbols=12, embedding_size=4, feed_previous=feed_previous)
+    ...         list(source), list(target), cell, num_encoder_symbols=6,
+    ...         num_decoder_symbols=6, embedding_size=3, feed_previous=feed_previous)
     ...     return jnp.stack(outputs, axis=1)  # [batch, time, symbols]
-    >>> source, target = jnp.zeros((5, 3), jnp.int32), jnp.zeros((6, 3), jnp.int32)
+    >>> source, target = jnp.zeros((3, 2), jnp.int32), jnp.zeros((3, 2), jnp.int32)
     >>> model = sx.transform(model)
     >>> params = model.init(jax.random.key(0), source, target, False)
     >>> names = sorted(sx.flatten(params))
     >>> len(names), names[-1]
     (20, 'embedding_attention_seq2seq/rnn/embedding_wrapper/gru_cell/gates/kernel')
     >>> model.apply(params, source, target, True).shape  # greedy decoding
-    (3, 6, 12)
+    (2, 3, 6)
     >>> model.apply(params, source, target, jnp.array(True)).shape  # chosen at run time
-    (3, 6, 12)
+    (2, 3, 6)
 
     Args:
       encoder_inputs, decoder_inputs: lists of ``[batch_size]`` integer arrays.

@@ -44,13 +44,13 @@ def embedding_rnn_decoder(
     >>> cell = rnn_cell.OutputProjectionWrapper(rnn_cell.GRUCell(4), 6)
     >>> def greedy(go, state):
     ...     outputs, _ = seq2seq.embedding_rnn_decoder(
-    ...         [go] * 3, state, cell, num_symbols=6, embedding_size=2, feed_previous=True)
+    ...         [go] * 3, state, cell, num_symbols=6, embedding_size=3, feed_previous=True)
     ...     return [jnp.argmax(o, axis=1) for o in outputs]
     >>> model = sx.transform(greedy)
     >>> go, state = jnp.zeros(2, jnp.int32), jnp.zeros((2, 4))
     >>> params = model.init(jax.random.key(0), go, state)
     >>> params["embedding_rnn_decoder/embedding"].shape
-    (6, 2)
+    (6, 3)
     >>> len(model.apply(params, go, state))
     3
 

@@ -142,11 +142,11 @@ def model_with_buckets(
     >>> cell = rnn_cell.GRUCell(4)
     >>> def model(source, target, weight):
     ...     def s2s(x, y):
-    ...         return seq2seq.embedding_rnn_seq2seq(x, y, cell, 10, 10, 3)
+    ...         return seq2seq.embedding_rnn_seq2seq(x, y, cell, 6, 6, 3)
     ...     _, losses = seq2seq.model_with_buckets(
-    ...         list(source), list(target), list(target), list(weight), [(2, 3), (4, 5)], s2s)
+    ...         list(source), list(target), list(target), list(weight), [(2, 2), (3, 3)], s2s)
     ...     return losses
-    >>> source, target, weight = jnp.zeros((4, 2), int), jnp.zeros((5, 2), int), jnp.ones((5, 2))
+    >>> source, target, weight = jnp.zeros((3, 2), int), jnp.zeros((3, 2), int), jnp.ones((3, 2))
     >>> params = sx.transform(model).init(jax.random.key(0), source, target, weight)
     >>> len(sx.flatten(params))  # one model, built twice
     12

@@ -7,20 +7,20 @@ embedding``, ``.../attention_decoder/AttnW_0``, ...).
 
 >>> import jax, jax.numpy as jnp, scopax as sx
 >>> from scopax.nn import rnn_cell, seq2seq
->>> cell = rnn_cell.GRUCell(8)
+>>> cell = rnn_cell.GRUCell(4)
 >>> def loss(source, target, weight):
 ...     go = jnp.zeros_like(target[:1])
 ...     decoder_inputs = jnp.concatenate([go, target[:-1]])  # GO, then the target shifted
 ...     logits, _ = seq2seq.embedding_attention_seq2seq(
-...         list(source), list(decoder_inputs), cell, num_encoder_symbols=10,
-...         num_decoder_symbols=10, embedding_size=4)
+...         list(source), list(decoder_inputs), cell, num_encoder_symbols=6,
+...         num_decoder_symbols=6, embedding_size=3)
 ...     return seq2seq.sequence_loss(logits, list(target), list(weight))
->>> source, target = jnp.ones((5, 2), jnp.int32), jnp.ones((4, 2), jnp.int32)
+>>> source, target, weight = jnp.ones((3, 2), int), jnp.ones((3, 2), int), jnp.ones((3, 2))
 >>> model = sx.transform(loss)
->>> params = model.init(jax.random.key(0), source, target, jnp.ones((4, 2)))
->>> grads = jax.jit(jax.grad(model.apply))(params, source, target, jnp.ones((4, 2)))
+>>> params = model.init(jax.random.key(0), source, target, weight)
+>>> grads = jax.jit(jax.grad(model.apply))(params, source, target, weight)
 >>> grads["embedding_attention_seq2seq/embedding_attention_decoder/embedding"].shape
-(10, 4)
+(6, 3)
 """
 
 from scopax.nn._seq2seq_attention import attention_decoder as attention_decoder
