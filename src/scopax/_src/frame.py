@@ -22,7 +22,7 @@ from scopax._src import errors
 if TYPE_CHECKING:
     from scopax._src.scope import VariableScope
 
-_FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar("scopax_frame", default=None)
+FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar("scopax_frame", default=None)
 # Set by param_shardings: every init run while it is set adds its variables' sharding= here.
 RECORDER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "scopax_sharding_recorder", default=None
@@ -64,13 +64,14 @@ class ScopeCounts:
             node = child
         return node
 
-    def open(self, path: str) -> None:
+    def open(self, path: str) -> _Node:
         node = self._node(path)
         self.journal.append((node, "count", node.count))
         node.count += 1
+        return node
 
-    def forget_below(self, path: str) -> None:
-        node = self._node(path)
+    def forget_below(self, node: _Node) -> None:
+        """Forget the counts below ``node`` (as returned by :meth:`open`)."""
         if node.children:
             self.journal.append((node, "children", node.children))
             node.children = {}
@@ -198,22 +199,22 @@ def _truncate(ordered: dict[Any, Any], size: int) -> None:
 
 
 def current_frame(what: str) -> Frame:
-    frame = _FRAME.get()
+    frame = FRAME.get()
     if frame is None:
         raise errors.NotInTransformError(what)
     return frame
 
 
 def maybe_frame() -> Frame | None:
-    return _FRAME.get()
+    return FRAME.get()
 
 
 def push(frame: Frame) -> contextvars.Token[Frame | None]:
-    return _FRAME.set(frame)
+    return FRAME.set(frame)
 
 
 def pop(token: contextvars.Token[Frame | None]) -> None:
-    _FRAME.reset(token)
+    FRAME.reset(token)
 
 
 _NAME_HASHES: dict[str, tuple[np.uint32, np.uint32]] = {}

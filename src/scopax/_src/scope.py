@@ -239,10 +239,12 @@ class variable_scope:
         self._dtype = None if dtype is None else np.dtype(dtype)
         self._custom_getter = custom_getter
         self._regularizer = regularizer
-        self._stack: list[tuple[frame_lib.Frame, VariableScope, str, Any, Any]] = []
+        self._stack: list[tuple[frame_lib.Frame, VariableScope, str, Any, Any, Any]] = []
 
     def __enter__(self) -> VariableScope:
-        frame = frame_lib.current_frame("sx.variable_scope")
+        frame = frame_lib.FRAME.get()
+        if frame is None:
+            raise errors.NotInTransformError("sx.variable_scope")
         old = frame.scope
         target = self._name_or_scope
         if isinstance(target, VariableScope):
@@ -278,13 +280,12 @@ class variable_scope:
             dtype_explicit=base._dtype_explicit or self._dtype is not None,
         )
         counts = frame.scope_counts
-        if name:
-            counts.open(name)
+        node = counts.open(name) if name else None
         # TF1 restores every count on leaving a re-entered scope object, and forgets the
         # counts below a named scope on leaving it.
         saved = counts.mark() if isinstance(target, VariableScope) else None
         named = jax.named_scope(op_scope) if op_scope else None
-        self._stack.append((frame, old, frame.name_scope, named, saved))
+        self._stack.append((frame, old, frame.name_scope, named, saved, node))
         frame.scope = scope
         if named is not None:
             named.__enter__()
@@ -292,11 +293,11 @@ class variable_scope:
         return scope
 
     def __exit__(self, *exc: Any) -> None:
-        frame, old, old_name_scope, named, saved = self._stack.pop()
+        frame, old, old_name_scope, named, saved, node = self._stack.pop()
         if saved is not None:
             frame.scope_counts.undo(saved)
-        else:
-            frame.scope_counts.forget_below(frame.scope.name)
+        elif node is not None:
+            frame.scope_counts.forget_below(node)
         frame.scope = old
         frame.name_scope = old_name_scope
         if named is not None:

@@ -75,7 +75,9 @@ def get_variable(
       MissingParamError, ParamShapeError, ParamDtypeError: in ``apply``, the given
         tree lacks the variable or holds it with another shape or dtype.
     """
-    frame = frame_lib.current_frame("sx.get_variable")
+    frame = frame_lib.FRAME.get()
+    if frame is None:
+        raise errors.NotInTransformError("sx.get_variable")
     scope = frame.scope
     if type(name) is not str or not name:
         raise errors.ScopeArgumentError(
@@ -216,7 +218,9 @@ def check_new_name(frame: frame_lib.Frame, name: str) -> None:
 
 
 def _is_concrete(initializer: Any) -> bool:
-    return isinstance(initializer, jax.Array | np.ndarray | np.generic | int | float | bool | list)
+    # Hot path: one builtin call. What is neither None nor callable must be an array-like;
+    # jnp.asarray rejects anything else where the value is made.
+    return initializer is not None and not callable(initializer)
 
 
 def _create(
@@ -234,10 +238,13 @@ def _create(
         raise errors.InnerTraceError(name)
     check_new_name(frame, name)
     if _is_concrete(initializer):
-        # A strong dtype even for Python scalars, so init and apply agree on it.
-        value = jnp.asarray(
-            initializer, dtype=_canonical(dtype) if explicit else _concrete_dtype(initializer)
-        )
+        try:
+            # A strong dtype even for Python scalars, so init and apply agree on it.
+            value = jnp.asarray(
+                initializer, dtype=_canonical(dtype) if explicit else _concrete_dtype(initializer)
+            )
+        except TypeError as e:
+            raise errors.InitializerSignatureError(name, initializer, e) from e
         if shape is not None and tuple(shape) != value.shape:
             raise errors.InitializerShapeError(
                 name, tuple(shape), value.shape, "the initializer array"
@@ -334,8 +341,9 @@ def _read(
     elif shape is None:
         raise errors.ShapeRequiredError(name)
     else:
-        expected_shape = _shape_tuple(name, shape)
+        expected_shape = tuple(shape)
     if value.shape != expected_shape:
+        expected_shape = _shape_tuple(name, expected_shape)  # Validates a malformed shape.
         raise errors.ParamShapeError(name, tuple(expected_shape), value.shape)
     if value.dtype != _canonical(dtype):
         raise errors.ParamDtypeError(name, _canonical(dtype), value.dtype)
