@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck pytest docs bench bench-full clean
+.PHONY: demo test lint typecheck pytest docs notebooks bench bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ pytest: $(STAMP)
 	$(PY) -m pytest -q
 
 test: lint typecheck pytest
+
+# pytest runs the notebooks in smoke mode; this runs them in full.
+notebooks: $(STAMP)
+	SCOPAX_SMOKE=0 $(PY) -m pytest -q --nbmake notebooks
 
 docs: $(STAMP)
 	$(PY) -m sphinx -W -b html docs docs/_build/html

@@ -9,6 +9,13 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 import jax
 import pytest
 
+# notebooks/*.py are the jupytext pairs of the notebooks that nbmake runs, not modules to
+# import (--doctest-modules would run each notebook at collection).
+collect_ignore_glob = ["notebooks/*.py"]
+# The notebooks train only a few steps in smoke mode; the nbmake kernels inherit this.
+# SCOPAX_SMOKE=0 runs them in full.
+os.environ.setdefault("SCOPAX_SMOKE", "1")
+
 
 @pytest.fixture(params=["nojit", "jit"])
 def jit(request):
