@@ -308,6 +308,9 @@ def _verify(path: str, pointer: dict[str, Any]) -> None:
         except OSError:
             raise CheckpointCorruptError(path, f"{relative} is missing") from None
         if not ok:
-            raise CheckpointCorruptError(
-                path, f"{relative} differs from what was saved ({actual} bytes, {size} written)"
+            why = (
+                f"{actual} bytes, {size} written"
+                if actual != size
+                else "same size, but its SHA-256 differs"
             )
+            raise CheckpointCorruptError(path, f"{relative} differs from what was saved ({why})")
