@@ -304,6 +304,29 @@ def _merkle(text: str) -> str:
     return "\n".join(sorted(b for b in out if not b.startswith("ENTRY ")) + entry)
 
 
+def compare_jitted(
+    scopax_apply: Callable[..., Any],
+    params: Any,
+    pure: Callable[..., Any],
+    plain: Any,
+    x: Any,
+    rounds: int,
+) -> tuple[bool, float]:
+    """Whether the two jitted functions compile to the same optimized HLO; step ratio."""
+    s_jit, p_jit = jax.jit(scopax_apply), jax.jit(pure)
+    s_hlo = canonical_hlo(s_jit.lower(params, x).compile().as_text() or "")
+    p_hlo = canonical_hlo(p_jit.lower(plain, x).compile().as_text() or "")
+    jax.block_until_ready((s_jit(params, x), p_jit(plain, x)))
+    times = interleaved(
+        {
+            "pure": lambda: jax.block_until_ready(p_jit(plain, x)),
+            "scopax": lambda: jax.block_until_ready(s_jit(params, x)),
+        },
+        rounds * 5,
+    )
+    return s_hlo == p_hlo, times["scopax"] / times["pure"]
+
+
 def image_filter_hlo(rounds: int) -> tuple[bool, float]:
     """Is scopax's optimized HLO of the tutorial's image filter pure JAX's? Step ratio."""
 
@@ -336,18 +359,7 @@ def image_filter_hlo(rounds: int) -> tuple[bool, float]:
     model = sx.transform(scopax_filter)
     params = model.init(jax.random.key(0), x)
     plain = {"image_filters": {k: dict(v) for k, v in params["image_filters"].items()}}
-    s_jit, p_jit = jax.jit(model.apply), jax.jit(pure_filter)
-    s_hlo = canonical_hlo(s_jit.lower(params, x).compile().as_text() or "")
-    p_hlo = canonical_hlo(p_jit.lower(plain, x).compile().as_text() or "")
-    jax.block_until_ready((s_jit(params, x), p_jit(plain, x)))
-    times = interleaved(
-        {
-            "pure": lambda: jax.block_until_ready(p_jit(plain, x)),
-            "scopax": lambda: jax.block_until_ready(s_jit(params, x)),
-        },
-        rounds * 5,
-    )
-    return s_hlo == p_hlo, times["scopax"] / times["pure"]
+    return compare_jitted(model.apply, params, pure_filter, plain, x, rounds)
 
 
 def lstm_hlo(rounds: int) -> tuple[bool, float]:
@@ -380,18 +392,7 @@ def lstm_hlo(rounds: int) -> tuple[bool, float]:
     model = sx.transform(scopax_lstm)
     params = model.init(jax.random.key(0), x)
     plain = {"rnn": {"basic_lstm_cell": dict(params["rnn"]["basic_lstm_cell"])}}
-    s_jit, p_jit = jax.jit(model.apply), jax.jit(pure_lstm)
-    s_hlo = canonical_hlo(s_jit.lower(params, x).compile().as_text() or "")
-    p_hlo = canonical_hlo(p_jit.lower(plain, x).compile().as_text() or "")
-    jax.block_until_ready((s_jit(params, x), p_jit(plain, x)))
-    times = interleaved(
-        {
-            "pure": lambda: jax.block_until_ready(p_jit(plain, x)),
-            "scopax": lambda: jax.block_until_ready(s_jit(params, x)),
-        },
-        rounds * 5,
-    )
-    return s_hlo == p_hlo, times["scopax"] / times["pure"]
+    return compare_jitted(model.apply, params, pure_lstm, plain, x, rounds)
 
 
 _MEMORY_CHILD = """

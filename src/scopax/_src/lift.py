@@ -27,21 +27,7 @@ import numpy as np
 
 from scopax._src import errors
 from scopax._src import frame as frame_lib
-from scopax._src.scope import VariableScope
 from scopax._src.stack import run_stacked
-
-
-def _reusing(scope: VariableScope) -> VariableScope:
-    return VariableScope(
-        True,
-        scope.name,
-        scope.initializer,
-        scope.regularizer,
-        scope.dtype,
-        scope.custom_getter,
-        scope.original_name_scope,
-        dtype_explicit=scope._dtype_explicit,
-    )
 
 
 class _Body:
@@ -54,7 +40,7 @@ class _Body:
     def __init__(self, frame: frame_lib.Frame, fn: Callable[..., Any], reuse: bool):
         self.frame = frame
         self.fn = fn
-        self.scope = _reusing(frame.scope) if reuse else frame.scope
+        self.scope = frame.scope._with_reuse(True) if reuse else frame.scope
         # The body draws from a stream of its own, taken here in the outer trace: the outer
         # stream moves on past it, and a retrace of the body draws the same keys again.
         self.rng = frame_lib.next_key(frame) if frame.rng is not None else None

@@ -110,6 +110,19 @@ class VariableScope:
         """
         self._reuse = True
 
+    def _with_reuse(self, reuse: Any) -> VariableScope:
+        """A copy of this scope with another reuse flag (for lifted transforms' bodies)."""
+        return VariableScope(
+            reuse,
+            self.name,
+            self.initializer,
+            self.regularizer,
+            self.dtype,
+            self.custom_getter,
+            self.original_name_scope,
+            dtype_explicit=self._dtype_explicit,
+        )
+
     def __repr__(self) -> str:
         return f"VariableScope(name={self.name!r}, reuse={self._reuse!r})"
 

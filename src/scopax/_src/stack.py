@@ -21,7 +21,7 @@ from jax.sharding import PartitionSpec
 from scopax._src import errors
 from scopax._src import frame as frame_lib
 from scopax._src.params import Params, flatten, unflatten
-from scopax._src.scope import VariableScope, variable_scope
+from scopax._src.scope import variable_scope
 from scopax._src.variables import check_new_name
 
 Mapper = Callable[[Callable[..., Any], Any], tuple[Any, Any]]
@@ -73,7 +73,7 @@ def run_stacked(
                 is_init=create,
                 with_state=False,
                 rng=key if keys is not None else shared_rng,
-                root=_member_root(scope),
+                root=scope._with_reuse(False),
                 in_params=params,
             )
             sub.stacked = scope.name
@@ -120,19 +120,6 @@ def _stacked_spec(spec: Any) -> Any:
     if isinstance(spec, PartitionSpec):
         return PartitionSpec(None, *spec)
     return (None, *spec)
-
-
-def _member_root(scope: VariableScope) -> VariableScope:
-    return VariableScope(
-        False,
-        scope.name,
-        scope.initializer,
-        scope.regularizer,
-        scope.dtype,
-        scope.custom_getter,
-        scope.original_name_scope,
-        dtype_explicit=scope._dtype_explicit,
-    )
 
 
 def layer_stack(
