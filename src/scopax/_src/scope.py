@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import jax
 import numpy as np
@@ -152,6 +152,21 @@ def _chain_getters(inner: Callable[..., Any], outer: Callable[..., Any]) -> Call
     return chained
 
 
+def _copy_scope(base: VariableScope, reuse: Any, name: str, original: str) -> VariableScope:
+    """``base`` under another name and reuse flag, built without ``__init__``'s overhead."""
+    scope = object.__new__(VariableScope)
+    scope._reuse = reuse
+    scope.name = name
+    scope._prefix = name + "/"
+    scope.initializer = base.initializer
+    scope.regularizer = base.regularizer
+    scope.dtype = base.dtype
+    scope.custom_getter = base.custom_getter
+    scope.original_name_scope = original
+    scope._dtype_explicit = base._dtype_explicit
+    return scope
+
+
 def _check_reuse(reuse: Any) -> Any:
     if reuse is None or reuse is False:
         return None  # TF1: False means "inherit", a scope cannot switch reuse off.
@@ -204,6 +219,7 @@ class variable_scope:
         "_dtype",
         "_initializer",
         "_name_or_scope",
+        "_plain",
         "_regularizer",
         "_reuse",
         "_stack",
@@ -233,6 +249,9 @@ class variable_scope:
                     f"variable_scope({default_name!r}, reuse={reuse!r})."
                 )
             _check_name(default_name, "default_name")
+        elif type(name_or_scope) is str:
+            if not name_or_scope or name_or_scope[0] == "/" or name_or_scope[-1] == "/":
+                _check_name(name_or_scope, "name_or_scope")
         elif isinstance(name_or_scope, str):
             _check_name(name_or_scope, "name_or_scope")
         elif not isinstance(name_or_scope, VariableScope):
@@ -247,11 +266,19 @@ class variable_scope:
             )
         self._name_or_scope = name_or_scope
         self._default_name = default_name
-        self._reuse = _check_reuse(reuse)
+        self._reuse = None if reuse is None else _check_reuse(reuse)
         self._initializer = initializer
         self._dtype = None if dtype is None else np.dtype(dtype)
         self._custom_getter = custom_getter
         self._regularizer = regularizer
+        # Whether this scope only renames: then entering it copies the outer defaults.
+        self._plain = (
+            initializer is None
+            and dtype is None
+            and custom_getter is None
+            and regularizer is None
+            and type(name_or_scope) is str
+        )
         self._stack: list[tuple[frame_lib.Frame, VariableScope, str, Any, Any, Any]] = []
 
     def __enter__(self) -> VariableScope:
@@ -260,6 +287,24 @@ class variable_scope:
             raise errors.NotInTransformError("sx.variable_scope")
         old = frame.scope
         target = self._name_or_scope
+        counts = frame.scope_counts
+        if self._plain:
+            # The hot path: a string scope that only extends the name.
+            target = cast(str, target)
+            name = old._prefix + target
+            scope = _copy_scope(
+                old,
+                self._reuse or old._reuse,
+                name,
+                frame.name_scope + target + "/",
+            )
+            node = counts.open(name)
+            named = jax.named_scope(target)
+            self._stack.append((frame, old, frame.name_scope, named, None, node))
+            frame.scope = scope
+            named.__enter__()
+            frame.name_scope = scope.original_name_scope
+            return scope
         if isinstance(target, VariableScope):
             base = target
             name = target.name
@@ -292,7 +337,6 @@ class variable_scope:
             original,
             dtype_explicit=base._dtype_explicit or self._dtype is not None,
         )
-        counts = frame.scope_counts
         node = counts.open(name) if name else None
         # TF1 restores every count on leaving a re-entered scope object, and forgets the
         # counts below a named scope on leaving it.

@@ -84,10 +84,33 @@ def get_variable(
             f'get_variable got name={name!r}; pass a non-empty string such as "weights".'
         )
     full = scope._prefix + name
-    explicit = dtype is not None or scope._dtype_explicit
-    dtype = scope.dtype if dtype is None else dtype
     if initializer is None:
         initializer = scope.initializer
+    if (
+        # The hot path: apply's first read of a trainable variable in this trace, with
+        # nothing that could change it. Anything unusual, and every error, takes the
+        # general path below, which repeats these checks.
+        not frame.is_init
+        and shape is not None
+        and regularizer is None
+        and trainable is True
+        and scope.custom_getter is None
+        and scope.regularizer is None
+        and scope._reuse is not True
+        and (initializer is None or callable(initializer))
+    ):
+        values = frame.values
+        if full not in values:
+            value = frame.in_params.get(full)  # pyright: ignore[reportOptionalMemberAccess]
+            if (
+                value is not None
+                and value.shape == tuple(shape)
+                and value.dtype == _canonical(scope.dtype if dtype is None else dtype)
+            ):
+                values[full] = value
+                return value
+    explicit = dtype is not None or scope._dtype_explicit
+    dtype = scope.dtype if dtype is None else dtype
     if regularizer is None:
         regularizer = scope.regularizer
     reuse = scope._reuse
