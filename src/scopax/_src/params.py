@@ -127,12 +127,25 @@ def _make(
 
 def _flatten_into(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
     for key, value in data.items():
-        if isinstance(value, Params):
+        kind = type(value)
+        if kind is Params:
             _flatten_into(value._data, prefix + key + "/", out)
-        elif isinstance(value, Mapping):
+        elif _is_mapping_type(kind):
             _flatten_into(value, prefix + key + "/", out)
         else:
             out[prefix + key] = value
+
+
+_MAPPING_TYPES: dict[type, bool] = {}
+
+
+def _is_mapping_type(kind: type) -> bool:
+    # isinstance(x, Mapping) is an ABC check, slow enough to matter once per leaf on
+    # every apply under jit (whose Params hold fresh tracers); the answer per type is not.
+    answer = _MAPPING_TYPES.get(kind)
+    if answer is None:
+        answer = _MAPPING_TYPES[kind] = issubclass(kind, Mapping)
+    return answer
 
 
 def flatten(tree: Mapping[str, Any]) -> dict[str, Any]:
