@@ -28,9 +28,11 @@ class Params(Mapping[str, Any]):
     )
     """
 
-    __slots__ = ("__weakref__", "_data", "_flat", "_node")
+    __slots__ = ("__weakref__", "_dict", "_flat", "_node")
 
-    _data: dict[str, Any]
+    # The children by key, built on first use: jit unflattens every argument node by
+    # node (twice per trace), and apply only needs the flat view, which _node gives.
+    _dict: dict[str, Any] | None
     _flat: dict[str, Any] | None
     # (children, keys) as the pytree flattening returns them: computed once, because jit
     # flattens every argument several times per trace and the tree never changes.
@@ -38,9 +40,18 @@ class Params(Mapping[str, Any]):
 
     def __init__(self, tree: Mapping[str, Any] | None = None):
         built = unflatten(flatten(tree)) if tree is not None else _make({})
-        object.__setattr__(self, "_data", built._data)
+        object.__setattr__(self, "_dict", built._dict)
         object.__setattr__(self, "_flat", built._flat)
         object.__setattr__(self, "_node", built._node)
+
+    @property
+    def _data(self) -> dict[str, Any]:
+        data = self._dict
+        if data is None:
+            children, keys = self._node
+            data = dict(zip(keys, children, strict=True))
+            object.__setattr__(self, "_dict", data)
+        return data
 
     def __getitem__(self, key: str) -> Any:
         data = self._data
@@ -85,7 +96,7 @@ class Params(Mapping[str, Any]):
         flat = self._flat
         if flat is None:
             flat = {}
-            _flatten_into(self._data, "", flat)
+            _flatten_params(self, "", flat)
             object.__setattr__(self, "_flat", flat)
         return flat
 
@@ -119,7 +130,7 @@ def _make(
     data: dict[str, Any], node: tuple[tuple[Any, ...], tuple[str, ...]] | None = None
 ) -> Params:
     tree = object.__new__(Params)
-    object.__setattr__(tree, "_data", data)
+    object.__setattr__(tree, "_dict", data)
     object.__setattr__(tree, "_flat", None)
     object.__setattr__(tree, "_node", node or (tuple(data.values()), tuple(data)))
     return tree
@@ -129,7 +140,19 @@ def _flatten_into(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> 
     for key, value in data.items():
         kind = type(value)
         if kind is Params:
-            _flatten_into(value._data, prefix + key + "/", out)
+            _flatten_params(value, prefix + key + "/", out)
+        elif _is_mapping_type(kind):
+            _flatten_into(value, prefix + key + "/", out)
+        else:
+            out[prefix + key] = value
+
+
+def _flatten_params(tree: Params, prefix: str, out: dict[str, Any]) -> None:
+    children, keys = tree._node
+    for key, value in zip(keys, children, strict=True):
+        kind = type(value)
+        if kind is Params:
+            _flatten_params(value, prefix + key + "/", out)
         elif _is_mapping_type(kind):
             _flatten_into(value, prefix + key + "/", out)
         else:
@@ -248,8 +271,11 @@ def _flatten(tree: Params) -> tuple[tuple[Any, ...], tuple[str, ...]]:
 
 
 def _unflatten(keys: tuple[str, ...], children: Any) -> Params:
-    children = tuple(children)
-    return _make(dict(zip(keys, children, strict=True)), (children, keys))
+    tree = object.__new__(Params)
+    object.__setattr__(tree, "_dict", None)
+    object.__setattr__(tree, "_flat", None)
+    object.__setattr__(tree, "_node", (tuple(children), keys))
+    return tree
 
 
 jax.tree_util.register_pytree_with_keys(Params, _flatten_with_keys, _unflatten, _flatten)
