@@ -251,19 +251,18 @@ def as_flat(tree: Any, argument: str) -> dict[str, Any]:
     )
 
 
-_DICT_KEYS: dict[str, Any] = {}
-
-
-def _dict_key(key: str) -> Any:
-    entry = _DICT_KEYS.get(key)
-    if entry is None:
-        entry = _DICT_KEYS[key] = jax.tree_util.DictKey(key)
-    return entry
+_KEY_PATHS: dict[tuple[str, ...], tuple[Any, ...]] = {}
 
 
 def _flatten_with_keys(tree: Params) -> tuple[tuple[tuple[Any, Any], ...], tuple[str, ...]]:
     children, keys = tree._node
-    return tuple(zip(map(_dict_key, keys), children, strict=True)), keys
+    # jit asks for key paths on every trace; a model has few distinct key tuples.
+    entries = _KEY_PATHS.get(keys)
+    if entries is None:
+        if len(_KEY_PATHS) > 65536:
+            _KEY_PATHS.clear()
+        entries = _KEY_PATHS[keys] = tuple(jax.tree_util.DictKey(k) for k in keys)
+    return tuple(zip(entries, children, strict=True)), keys
 
 
 def _flatten(tree: Params) -> tuple[tuple[Any, ...], tuple[str, ...]]:
