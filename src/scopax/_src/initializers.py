@@ -83,7 +83,9 @@ class _Initializer:
     ) -> jax.Array:
         shape = tuple(operator.index(d) for d in shape)
         dtype = jax.dtypes.canonicalize_dtype(dtype)
-        return self._generate(key, shape, dtype).astype(dtype)
+        value = self._generate(key, shape, dtype)
+        # astype is a jitted call even when it changes nothing; init traces pay for each.
+        return value if value.dtype == dtype else value.astype(dtype)
 
     def _generate(self, key: jax.Array, shape: tuple[int, ...], dtype: np.dtype) -> jax.Array:
         raise NotImplementedError
@@ -103,7 +105,7 @@ class Constant(_Initializer):
                 "verify_shape=False to fill or pad it."
             )
         if not isinstance(self.value, tuple):
-            return jnp.full(shape, self.value, dtype)
+            return jax.lax.full(shape, self.value, dtype)
         size, n = math.prod(shape), len(self.value)
         if n > size or (n == 0 and size > 0):
             raise InvalidInitializerArgumentError(
