@@ -83,6 +83,46 @@ def test_keys_come_from_64_bits_of_sha1_of_the_full_name():
     np.testing.assert_array_equal(params["l1/b"], expected)
 
 
+# Names whose SHA-1 words cover both halves of the uint32 range (top bit clear and set).
+_WORD_NAMES = ["a", "b", "c", "d", "conv1/weights", "rnn/basic_lstm_cell/kernel"]
+
+
+def test_key_words_with_the_top_bit_set_fold_in_as_uint32():
+    words = [
+        int.from_bytes(hashlib.sha1(n.encode()).digest()[i : i + 4], "big")
+        for n in _WORD_NAMES
+        for i in (0, 4)
+    ]
+    assert any(w >= 2**31 for w in words) and any(w < 2**31 for w in words)
+
+    def fn():
+        init = sx.random_uniform_initializer()
+        return [sx.get_variable(n, [2], initializer=init) for n in _WORD_NAMES]
+
+    for rng in (jax.random.key(11), jax.random.PRNGKey(11)):
+        params = sx.transform(fn).init(rng)
+        for name in _WORD_NAMES:
+            digest = hashlib.sha1(name.encode()).digest()
+            hi, lo = (np.uint32(int.from_bytes(digest[i : i + 4], "big")) for i in (0, 4))
+            key = jax.random.fold_in(jax.random.fold_in(rng, hi), lo)
+            np.testing.assert_array_equal(params[name], jax.random.uniform(key, (2,)))
+
+
+def test_constant_initializers_derive_no_key():
+    # A constant ignores its key, so init does not pay for a fold_in per bias.
+    def fn():
+        sx.get_variable("b", [3], initializer=sx.zeros_initializer())
+        sx.get_variable("c", [3], initializer=sx.constant_initializer(2.0))
+        sx.get_variable("n", [], dtype=jnp.int32)  # default: zeros for integers
+
+    text = str(jax.make_jaxpr(sx.transform(fn).init)(jax.random.key(0)))
+    assert "fold_in" not in text and "threefry" not in text, text
+    with_key = str(
+        jax.make_jaxpr(sx.transform(lambda: sx.get_variable("w", [3])).init)(jax.random.key(0))
+    )
+    assert "fold_in" in with_key or "threefry" in with_key, with_key
+
+
 def test_same_values_in_a_fresh_process():
     code = (
         "import jax, jax.numpy as jnp, numpy as np, scopax as sx\n"

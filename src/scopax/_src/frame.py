@@ -14,7 +14,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 import jax
-import numpy as np
+import jax.numpy as jnp
 from jax.extend.core import get_opaque_trace_state
 
 from scopax._src import errors
@@ -217,41 +217,52 @@ def pop(token: contextvars.Token[Frame | None]) -> None:
     FRAME.reset(token)
 
 
-_NAME_HASHES: dict[str, tuple[np.uint32, np.uint32]] = {}
+_NAME_WORDS: dict[str, tuple[int, int]] = {}
 
 
-def name_hash(name: str) -> tuple[np.uint32, np.uint32]:
-    """64 stable bits of SHA-1(name), as two uint32 words.
+def name_words(name: str) -> tuple[int, int]:
+    """64 stable bits of SHA-1(name): two 32-bit words, each as the Python int of its int32.
 
     Python's ``hash`` is salted per process; SHA-1 gives every process and machine
-    the same key for the same name. The cache makes repeated traces free.
+    the same key for the same name. The cache makes repeated traces free. The words
+    travel as Python ints because jit binds those far faster than numpy scalars (which
+    it abstracts one by one, twice per call); :func:`_fold_in_words` reinterprets their
+    bits as the uint32 that ``fold_in`` takes.
     """
-    words = _NAME_HASHES.get(name)
+    words = _NAME_WORDS.get(name)
     if words is None:
         digest = hashlib.sha1(name.encode("utf-8")).digest()
-        hi, lo = np.frombuffer(digest[:8], dtype=">u4")
-        words = _NAME_HASHES[name] = (np.uint32(hi), np.uint32(lo))
+        words = _NAME_WORDS[name] = (_int32(digest[0:4]), _int32(digest[4:8]))
     return words
 
 
-def _fold_in_name(rng: Any, hi: Any, lo: Any) -> Any:
+def _int32(word: bytes) -> int:
+    return int.from_bytes(word, "big", signed=True)
+
+
+@jax.jit
+def _fold_in_words(rng: Any, hi: Any, lo: Any) -> Any:
+    """``fold_in(fold_in(rng, hi), lo)`` with int32 words read as uint32 (same bits).
+
+    One jitted call: one dispatch when init runs eagerly, one cached jaxpr inlined
+    when it is traced (tracing fold_in itself each time costs twice as much).
+    """
+    hi = jax.lax.bitcast_convert_type(hi, jnp.uint32)
+    lo = jax.lax.bitcast_convert_type(lo, jnp.uint32)
     return jax.random.fold_in(jax.random.fold_in(rng, hi), lo)
-
-
-# One dispatch instead of two when init runs eagerly; inlined when traced.
-_fold_in_name_jit = jax.jit(_fold_in_name)
 
 
 def variable_key(rng: Any, name: str) -> Any:
     """The key of variable ``name``: depends on ``rng`` and the name only."""
-    hi, lo = name_hash(name)
-    return _fold_in_name_jit(rng, hi, lo)
+    hi, lo = name_words(name)
+    return _fold_in_words(rng, hi, lo)
 
 
-_RNG_STREAM = np.uint32(0x5C0BA7)
+_RNG_STREAM = 0x5C0BA7
 
 
 def next_key(frame: Frame) -> Any:
     count = frame.rng_count
     frame.rng_count = count + 1
-    return _fold_in_name_jit(frame.rng, _RNG_STREAM, np.uint32(count))
+    # The count as an int32 word: its bits are the uint32 count for any count < 2**31.
+    return _fold_in_words(frame.rng, _RNG_STREAM, count)

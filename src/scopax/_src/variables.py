@@ -279,7 +279,10 @@ def _create(
         dtype = _canonical(dtype)
         if initializer is None:
             initializer = default_initializer(dtype)
-        key = frame_lib.variable_key(frame.rng, name)
+        if getattr(initializer, "uses_key", True):
+            key = frame_lib.variable_key(frame.rng, name)
+        else:
+            key = frame.rng  # A constant ignores its key; deriving one would cost a fold_in.
         value = _call_initializer(name, initializer, key, shape, dtype)
     if trainable:
         frame.created_params[name] = value
