@@ -58,7 +58,7 @@ def scopax_mlp(n: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
         return x
 
     model = sx.transform(fn)
-    return (lambda *a: model.init(*a)), (lambda *a: model.apply(*a))
+    return model.init, model.apply  # new functions on every call of transform
 
 
 @jax.jit
@@ -354,13 +354,12 @@ def compare_jitted(
     s_hlo = canonical_hlo(s_jit.lower(params, x).compile().as_text() or "")
     p_hlo = canonical_hlo(p_jit.lower(plain, x).compile().as_text() or "")
     jax.block_until_ready((s_jit(params, x), p_jit(plain, x)))
-    times = interleaved(
-        {
-            "pure": lambda: jax.block_until_ready(p_jit(plain, x)),
-            "scopax": lambda: jax.block_until_ready(s_jit(params, x)),
-        },
-        rounds * 5,
-    )
+    calls = 10  # per sample: one call is short enough for timer and scheduler noise to show
+
+    def many(f: Callable[..., Any], p: Any) -> Callable[[], Any]:
+        return lambda: jax.block_until_ready([f(p, x) for _ in range(calls)])
+
+    times = interleaved({"pure": many(p_jit, plain), "scopax": many(s_jit, params)}, rounds * 5)
     return s_hlo == p_hlo, times["scopax"] / times["pure"]
 
 
@@ -477,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes (< 2 min)")
     args = parser.parse_args(argv)
     quick = args.quick
-    rounds = 3 if quick else 7
+    rounds = 5 if quick else 9
     small, large = (2000, 20000) if quick else (2000, 100000)
 
     print(
