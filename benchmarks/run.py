@@ -432,22 +432,35 @@ def lstm_hlo(rounds: int) -> tuple[bool, float]:
 
 
 _MEMORY_CHILD = """
-import resource, sys, jax, jax.numpy as jnp, scopax as sx
+import gc, sys, jax, jax.numpy as jnp, scopax as sx
 mode, n, width = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 init = sx.random_normal_initializer()
-def fn():
-    for i in range(n):
-        sx.get_variable(f"w{i}", [width, width], initializer=init)
-jax.block_until_ready(jnp.ones(1) + 1)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-if mode == "scopax":
-    params = sx.transform(fn).init(jax.random.key(0))
-else:
+
+def status(field):
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith(field + ":"))
+
+def fn(count):
+    def body():
+        for i in range(count):
+            sx.get_variable(f"w{i}", [width, width], initializer=init)
+    return body
+
+def make(count):
+    if mode == "scopax":
+        return sx.transform(fn(count)).init(jax.random.key(0))
     key = jax.random.key(0)
-    params = [init(jax.random.fold_in(key, i), (width, width), jnp.float32) for i in range(n)]
-jax.block_until_ready(params)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((after - before) * 1024 / (n * width * width * 4))
+    return [init(jax.random.fold_in(key, i), (width, width), jnp.float32) for i in range(count)]
+
+# Warm up: compile and allocate once the same way, then forget it, so that the peak
+# below is what init itself holds, not XLA's one-off compile and allocator set-up.
+jax.block_until_ready(make(1))
+gc.collect()
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # resets the peak (VmHWM) to the current resident size
+before = status("VmRSS")
+params = jax.block_until_ready(make(n))
+print((status("VmHWM") - before) / (n * width * width * 4))
 """
 
 
@@ -455,7 +468,9 @@ def init_memory(total_bytes: int) -> dict[str, float]:
     """Peak host memory growth during an eager init, over the parameter bytes.
 
     Variables of 16 MiB each; pure JAX creating the same arrays in a loop is the
-    baseline (a fixed ~0.1 GB of XLA working memory shows up in both).
+    baseline. Each runs in a fresh process, after one warm-up variable made the same
+    way (compilation and allocator set-up are one-off costs, not a multiple of the
+    parameters), with the kernel's peak counter reset just before (Linux only).
     """
     width = 2048
     n = max(1, total_bytes // (width * width * 4))
