@@ -108,12 +108,17 @@ def make_step(loss_fn: Callable[..., Any], optimizer: optax.GradientTransformati
     return jax.jit(step)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line (a function, so tests can check what the Makefile passes)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="batch 64, fewer rounds (~30 s)")
     parser.add_argument("--rounds", type=int, help="rounds of interleaved measurement")
     parser.add_argument("--batch-size", type=int)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     batch = args.batch_size or (64 if args.quick else 128)
     # Many short rounds of one step each: a shared machine's load changes by the second.
     rounds = args.rounds or (30 if args.quick else 60)

@@ -384,7 +384,8 @@ def bench_rnn(
 # ---------------------------------------------------------------------------
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line (a function, so tests can check what the Makefile passes)."""
     parser = argparse.ArgumentParser(
         description="Compile time and step time of scopax's lifted transforms."
     )
@@ -401,7 +402,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only", choices=("depth", "rnn"), help="run one benchmark instead of both"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
 
     depths = (4, 32) if args.quick else (4, 16, 64, 128)
     lengths = (10, 50, 200)

@@ -486,10 +486,15 @@ def init_memory(total_bytes: int) -> dict[str, float]:
     return ratios
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line (a function, so tests can check what the Makefile passes)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes (< 2 min)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     quick = args.quick
     rounds = 5 if quick else 9
     small, large = (2000, 20000) if quick else (2000, 100000)

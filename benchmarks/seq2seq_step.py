@@ -15,6 +15,7 @@ anything on a shared machine.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib.util
 import os
 import platform
@@ -32,6 +33,9 @@ import optax
 
 import scopax as sx
 from scopax.nn import seq2seq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import canonical_hlo
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP = "embedding_attention_seq2seq"
@@ -62,8 +66,24 @@ def _gru(p: dict[str, jax.Array], scope: str, x: jax.Array, h: jax.Array) -> jax
     return u * h + (1 - u) * c
 
 
-def pure_logits(p: dict[str, jax.Array], source: jax.Array, decoder_inputs: jax.Array) -> Any:
-    """The model's math over ``p``, a dict keyed by the TF names: a list of logits."""
+def _full_names(tree: dict[str, Any], prefix: str = "") -> dict[str, jax.Array]:
+    """A nested dict's leaves keyed by their TF name (work done while tracing only)."""
+    out: dict[str, jax.Array] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_full_names(value, f"{prefix}{key}/"))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def pure_logits(tree: dict[str, Any], source: jax.Array, decoder_inputs: jax.Array) -> Any:
+    """The model's math over ``tree``, plain nested dicts as TF names nest: a list of logits.
+
+    The tree has the same structure as scopax's, so the two jitted steps take their
+    parameters in the same order and their optimized HLO can be compared as is.
+    """
+    p = _full_names(tree)
     batch, hidden = source.shape[1], p[f"{ENCODER}/gru_cell/candidate/bias"].shape[0]
     h = jnp.zeros((batch, hidden))
     memory = []
@@ -92,6 +112,12 @@ def pure_logits(p: dict[str, jax.Array], source: jax.Array, decoder_inputs: jax.
     return logits
 
 
+def _plain_dicts(tree: Any) -> Any:
+    if isinstance(tree, sx.Params | dict):
+        return {key: _plain_dicts(value) for key, value in tree.items()}
+    return tree
+
+
 def make_step(logits_fn: Callable[..., Any], optimizer: Any) -> Callable[..., Any]:
     def loss_fn(params: Any, batch: Any) -> jax.Array:
         source, decoder_inputs, targets, weights = batch
@@ -107,11 +133,19 @@ def make_step(logits_fn: Callable[..., Any], optimizer: Any) -> Callable[..., An
     return step
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The command line (a function, so tests can check what the Makefile passes)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--steps", type=int, default=30, help="steps timed per round")
-    args = parser.parse_args(argv)
+    parser.add_argument("--quick", action="store_true", help="5 rounds of 20 steps (~20 s)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 9, quick 5)")
+    parser.add_argument("--steps", type=int, help="steps timed per round (default 30, quick 20)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.rounds = args.rounds or (5 if args.quick else 9)
+    args.steps = args.steps or (20 if args.quick else 30)
     train = load_example()
     config = train.parse_args([])  # the example's defaults
     model = train.build_model("attention", config.hidden, config.embedding)
@@ -122,13 +156,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     params = model.init(jax.random.key(0), batch[0], batch[1], False)
-    flat = dict(sx.flatten(params))
+    plain = _plain_dicts(params)
     optimizer = optax.chain(optax.clip_by_global_norm(5.0), optax.adam(config.lr))
     steps = {
         "scopax": (make_step(lambda p, s, d: model.apply(p, s, d, False), optimizer), params),
-        "pure JAX": (make_step(pure_logits, optimizer), flat),
+        "pure JAX": (make_step(pure_logits, optimizer), plain),
     }
     states = {name: (p, optimizer.init(p)) for name, (_, p) in steps.items()}
+    hlo = {
+        name: canonical_hlo(step.lower(*states[name], batch).compile().as_text() or "")
+        for name, (step, _) in steps.items()
+    }
     losses = {}
     for name, (step, _) in steps.items():  # compile, and check the two agree
         p, s = states[name]
@@ -163,6 +201,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"ratio scopax / pure JAX: {medians['scopax'] / medians['pure JAX']:.3f} (target <= 1.02)"
     )
+    same = hlo["scopax"] == hlo["pure JAX"]
+    print(f"optimized HLO identical to pure JAX's: {same}")
+    if not same:
+        diff = difflib.unified_diff(
+            hlo["pure JAX"].splitlines(), hlo["scopax"].splitlines(), "pure", "scopax", n=1
+        )
+        print("\n".join(list(diff)[:40]))
     return 0
 
 
