@@ -3,22 +3,26 @@
 Every number printed is a ratio or a difference against a baseline measured in the
 same run, interleaved round by round (these machines are noisy): absolute times
 would mean nothing on another machine. Run ``python benchmarks/run.py --quick``
-(under two minutes) or ``make bench``.
+(about a minute on two idle cores) or ``make bench``.
 
 What is measured (the targets are issue 6's):
 
 * trace: ``jax.make_jaxpr(apply)`` of an MLP of N dense layers (2N variables),
   extra microseconds per variable over pure JAX with an explicit params dict;
 * lower: the same for ``jax.jit(apply).lower``;
+* both also for *pure+names*, pure JAX with the ``jax.named_scope`` per layer that
+  scopax's contract requires, to separate what JAX charges for op names from
+  scopax's own bookkeeping (the "scopax over pure+names" column);
 * init trace / eager init: over a pure-JAX init that derives every key from the
-  variable's name with ``fold_in`` and runs the forward pass;
+  variable's name (one jitted ``fold_in`` of the SHA-1 words, the cheapest way we
+  know) and runs the forward pass; it makes the same values as scopax's init;
 * shared read: each extra read of one reused variable (an RNN unrolled T steps);
 * tiny apply: eager and jitted calls of a 2-layer MLP, ratio to pure JAX;
 * scaling: per-variable trace cost at a larger N over the small N;
 * HLO: the compiled, optimized HLO of scopax's jitted apply equals pure JAX's
   (metadata and names stripped), and the jitted step-time ratio;
-* memory: peak host memory of an eager init over the parameter bytes
-  (a subprocess per measurement).
+* memory: peak host memory of an eager init over the parameter bytes (a fresh
+  process per measurement, after a warm-up, with the kernel's peak counter reset).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import jax
 import numpy as np
@@ -152,21 +152,6 @@ def _chain_getters(inner: Callable[..., Any], outer: Callable[..., Any]) -> Call
     return chained
 
 
-def _copy_scope(base: VariableScope, reuse: Any, name: str, original: str) -> VariableScope:
-    """``base`` under another name and reuse flag, built without ``__init__``'s overhead."""
-    scope = object.__new__(VariableScope)
-    scope._reuse = reuse
-    scope.name = name
-    scope._prefix = name + "/"
-    scope.initializer = base.initializer
-    scope.regularizer = base.regularizer
-    scope.dtype = base.dtype
-    scope.custom_getter = base.custom_getter
-    scope.original_name_scope = original
-    scope._dtype_explicit = base._dtype_explicit
-    return scope
-
-
 def _check_reuse(reuse: Any) -> Any:
     if reuse is None or reuse is False:
         return None  # TF1: False means "inherit", a scope cannot switch reuse off.
@@ -289,18 +274,23 @@ class variable_scope:
         target = self._name_or_scope
         counts = frame.scope_counts
         if self._plain:
-            # The hot path: a string scope that only extends the name.
-            target = cast(str, target)
-            name = old._prefix + target
-            scope = _copy_scope(
-                old,
-                self._reuse or old._reuse,
-                name,
-                frame.name_scope + target + "/",
-            )
+            # The hot path: a string scope that only extends the name. Inlined, as it
+            # runs once per layer in every trace.
+            name = old._prefix + target  # pyright: ignore[reportOperatorIssue]
+            scope = object.__new__(VariableScope)
+            scope._reuse = self._reuse or old._reuse
+            scope.name = name
+            scope._prefix = name + "/"
+            scope.initializer = old.initializer
+            scope.regularizer = old.regularizer
+            scope.dtype = old.dtype
+            scope.custom_getter = old.custom_getter
+            outer_name_scope = frame.name_scope
+            scope.original_name_scope = outer_name_scope + target + "/"  # pyright: ignore[reportOperatorIssue]
+            scope._dtype_explicit = old._dtype_explicit
             node = counts.open(name)
-            named = jax.named_scope(target)
-            self._stack.append((frame, old, frame.name_scope, named, None, node))
+            named = jax.named_scope(target)  # pyright: ignore[reportArgumentType]
+            self._stack.append((frame, old, outer_name_scope, named, None, node))
             frame.scope = scope
             named.__enter__()
             frame.name_scope = scope.original_name_scope

@@ -102,13 +102,14 @@ def get_variable(
         values = frame.values
         if full not in values:
             value = frame.in_params.get(full)  # pyright: ignore[reportOptionalMemberAccess]
-            if (
-                value is not None
-                and value.shape == tuple(shape)
-                and value.dtype == _canonical(scope.dtype if dtype is None else dtype)
-            ):
-                values[full] = value
-                return value
+            if value is not None:
+                # A tracer's or jax.Array's aval holds shape and dtype as plain attributes
+                # (the array's own are properties); numpy arrays have them directly.
+                aval = getattr(value, "aval", value)
+                want = _canonical(scope.dtype if dtype is None else dtype)
+                if aval.shape == tuple(shape) and (aval.dtype is want or aval.dtype == want):
+                    values[full] = value
+                    return value
     explicit = dtype is not None or scope._dtype_explicit
     dtype = scope.dtype if dtype is None else dtype
     if regularizer is None:
