@@ -35,3 +35,67 @@ def test_hlo_locations_name_the_model_file_and_scope():
     assert "block/dense/dot_general" in text
     assert "test_source_info.py" in text
     assert "scopax/nn" not in text and "scopax/_src" not in text
+
+
+def _name_stack() -> str:
+    return str(source_info_util.current_name_stack())
+
+
+def test_traced_scopes_name_ops_and_eager_scopes_skip_jax_named_scope():
+    # Outside every trace, op names reach no program: each trace started from eager
+    # code (jit, make_jaxpr, an eager primitive) begins with an empty name stack. So
+    # eager scopes skip jax.named_scope (a cost per scope and per op) and traced
+    # scopes enter it.
+    seen = {}
+
+    def fn(x):
+        with sx.variable_scope("outer"):
+            seen["stack"] = _name_stack()
+            seen["scope"] = sx.get_variable_scope().original_name_scope
+            return x + 1
+
+    apply = sx.transform(fn).apply
+    apply({}, jnp.ones(2))
+    assert seen == {"stack": "", "scope": "outer/"}
+    jax.jit(apply)({}, jnp.ones(2))
+    assert seen == {"stack": "outer", "scope": "outer/"}
+
+
+def test_a_trace_started_inside_an_eager_apply_still_names_its_own_scopes():
+    texts = []
+
+    def fn(x):
+        with sx.variable_scope("outer"):
+
+            def inner(y):
+                with sx.variable_scope("inner"):
+                    return jnp.sin(y)
+
+            texts.append(jax.jit(inner).lower(x).as_text(debug_info=True))
+            return x
+
+    sx.transform(fn).apply({}, jnp.ones(2))
+    assert "inner/sin" in texts[0]
+    # JAX itself starts that trace with an empty name stack, as it does for any jit
+    # called eagerly, so the outer scope is not in it whether it was entered or not.
+    assert "outer" not in texts[0]
+
+
+def test_eager_and_jitted_apply_agree_on_names_of_captured_scopes():
+    def fn(x):
+        with sx.variable_scope("a") as a:
+            pass
+        with sx.variable_scope("b"):
+            with sx.variable_scope(a):
+                return sx.get_variable_scope().original_name_scope, _name_stack()
+
+    apply = sx.transform(fn).apply
+    assert apply({}, jnp.ones(1)) == ("a/", "")
+    out = {}
+
+    def traced(x):
+        out["v"] = apply({}, x)
+        return x
+
+    jax.make_jaxpr(traced)(jnp.ones(1))
+    assert out["v"] == ("a/", "b/a")

@@ -22,6 +22,18 @@ from scopax._src import errors
 if TYPE_CHECKING:
     from scopax._src.scope import VariableScope
 
+# The trace state outside every JAX transform. Op names given there reach nothing: each
+# trace that starts from eager code (jit, make_jaxpr, an eager primitive's own jit, the
+# body of an eager lax.scan) begins with an empty name stack, so variable scopes skip
+# jax.named_scope when no trace is active (tests/test_source_info.py checks this).
+_EAGER = get_opaque_trace_state()
+
+
+def tracing() -> bool:
+    """Whether an op made now is staged into a trace, where its name is recorded."""
+    return get_opaque_trace_state() != _EAGER
+
+
 FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar("scopax_frame", default=None)
 # Set by param_shardings: every init run while it is set adds its variables' sharding= here.
 RECORDER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -106,6 +118,7 @@ class Frame:
         "assigned",
         "created_params",
         "created_state",
+        "eager",
         "in_params",
         "in_state",
         "is_init",
@@ -161,6 +174,8 @@ class Frame:
         # The scope of a layer_stack / per-member vmap whose members this sub-frame runs.
         self.stacked: str | None = None
         self.trace_state = get_opaque_trace_state()
+        # Run outside any trace: scopes opened directly in it need not name ops.
+        self.eager = self.trace_state == _EAGER
 
     def in_inner_trace(self) -> bool:
         """Whether the caller runs inside a JAX transform nested in this frame's trace."""

@@ -289,10 +289,13 @@ class variable_scope:
             scope.original_name_scope = outer_name_scope + target + "/"  # pyright: ignore[reportOperatorIssue]
             scope._dtype_explicit = old._dtype_explicit
             node = counts.open(name)
-            named = jax.named_scope(target)  # pyright: ignore[reportArgumentType]
+            if frame.eager and not frame_lib.tracing():
+                named = None  # Eager ops keep no names (see frame_lib.tracing).
+            else:
+                named = jax.named_scope(target)  # pyright: ignore[reportArgumentType]
+                named.__enter__()
             self._stack.append((frame, old, outer_name_scope, named, None, node))
             frame.scope = scope
-            named.__enter__()
             frame.name_scope = scope.original_name_scope
             return scope
         if isinstance(target, VariableScope):
@@ -331,12 +334,15 @@ class variable_scope:
         # TF1 restores every count on leaving a re-entered scope object, and forgets the
         # counts below a named scope on leaving it.
         saved = counts.mark() if isinstance(target, VariableScope) else None
-        named = jax.named_scope(op_scope) if op_scope else None
+        named = None
+        if op_scope and (not frame.eager or frame_lib.tracing()):
+            named = jax.named_scope(op_scope)
         self._stack.append((frame, old, frame.name_scope, named, saved, node))
         frame.scope = scope
+        if op_scope:
+            frame.name_scope += op_scope + "/"
         if named is not None:
             named.__enter__()
-            frame.name_scope += op_scope + "/"
         return scope
 
     def __exit__(self, *exc: Any) -> None:
