@@ -264,11 +264,12 @@ def tiny_apply(rounds: int) -> dict[str, float]:
     def many(f: Callable[..., Any], p: Any) -> Callable[[], Any]:
         return lambda: jax.block_until_ready([f(p, x) for _ in range(calls)])
 
+    # A sample takes milliseconds, so take many: the ratio is of medians of 6 x rounds.
     eager = interleaved(
         {"pure": many(p_apply, pp), "names": many(n_apply, pp), "scopax": many(s_apply, sp)},
-        rounds,
+        rounds * 6,
     )
-    jitted = interleaved({"pure": many(p_jit, pp), "scopax": many(s_jit, sp)}, rounds)
+    jitted = interleaved({"pure": many(p_jit, pp), "scopax": many(s_jit, sp)}, rounds * 6)
     return {
         "eager": eager["scopax"] / eager["pure"],
         "eager names": eager["names"] / eager["pure"],

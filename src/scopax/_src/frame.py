@@ -82,6 +82,16 @@ class ScopeCounts:
         node.count += 1
         return node
 
+    def open_child(self, parent: _Node, part: str) -> _Node:
+        """:meth:`open` of ``<parent's path>/part``, without walking from the root."""
+        child = parent.children.get(part)
+        if child is None:
+            child = parent.children[part] = _Node()
+            self.journal.append((parent, "add", part))
+        self.journal.append((child, "count", child.count))
+        child.count += 1
+        return child
+
     def forget_below(self, node: _Node) -> None:
         """Forget the counts below ``node`` (as returned by :meth:`open`)."""
         if node.children:
@@ -116,6 +126,7 @@ class Frame:
 
     __slots__ = (
         "assigned",
+        "count_node",
         "created_params",
         "created_state",
         "eager",
@@ -157,6 +168,9 @@ class Frame:
         self.scope = root
         self.name_scope = ""
         self.scope_counts = ScopeCounts()
+        # The count node of `scope` when a variable_scope entered it in this frame (so a
+        # plain sub-scope opens its child directly), or None when unknown.
+        self.count_node: _Node | None = self.scope_counts.root
         # Every variable this trace has got, by full name: the identity `v1 is v` and the
         # create/reuse checks both read it, in init and in apply alike.
         self.values: dict[str, Any] = {}

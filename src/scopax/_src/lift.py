@@ -50,7 +50,9 @@ class _Body:
         frame = self.frame
         self.snapshot.restore(frame)
         outer_scope, outer_rng, outer_count = frame.scope, frame.rng, frame.rng_count
+        outer_node = frame.count_node
         frame.scope = self.scope
+        frame.count_node = None  # JAX may trace the body at any time: look counts up by name.
         rng = self.rng if rng is None else rng
         if rng is not None:
             frame.rng, frame.rng_count = rng, 0
@@ -58,6 +60,7 @@ class _Body:
             return self.fn(*args, **kwargs)
         finally:
             frame.scope = outer_scope
+            frame.count_node = outer_node
             frame.rng, frame.rng_count = outer_rng, outer_count
 
 

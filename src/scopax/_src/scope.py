@@ -264,7 +264,7 @@ class variable_scope:
             and regularizer is None
             and type(name_or_scope) is str
         )
-        self._stack: list[tuple[frame_lib.Frame, VariableScope, str, Any, Any, Any]] = []
+        self._stack: list[tuple[frame_lib.Frame, VariableScope, str, Any, Any, Any, Any]] = []
 
     def __enter__(self) -> VariableScope:
         frame = frame_lib.FRAME.get()
@@ -288,14 +288,19 @@ class variable_scope:
             outer_name_scope = frame.name_scope
             scope.original_name_scope = outer_name_scope + target + "/"  # pyright: ignore[reportOperatorIssue]
             scope._dtype_explicit = old._dtype_explicit
-            node = counts.open(name)
+            parent = frame.count_node
+            if parent is not None and "/" not in target:  # pyright: ignore[reportOperatorIssue]
+                node = counts.open_child(parent, target)  # pyright: ignore[reportArgumentType]
+            else:
+                node = counts.open(name)
             if frame.eager and not frame_lib.tracing():
                 named = None  # Eager ops keep no names (see frame_lib.tracing).
             else:
                 named = jax.named_scope(target)  # pyright: ignore[reportArgumentType]
                 named.__enter__()
-            self._stack.append((frame, old, outer_name_scope, named, None, node))
+            self._stack.append((frame, old, outer_name_scope, named, None, node, parent))
             frame.scope = scope
+            frame.count_node = node
             frame.name_scope = scope.original_name_scope
             return scope
         if isinstance(target, VariableScope):
@@ -337,8 +342,9 @@ class variable_scope:
         named = None
         if op_scope and (not frame.eager or frame_lib.tracing()):
             named = jax.named_scope(op_scope)
-        self._stack.append((frame, old, frame.name_scope, named, saved, node))
+        self._stack.append((frame, old, frame.name_scope, named, saved, node, frame.count_node))
         frame.scope = scope
+        frame.count_node = counts.root if node is None else node
         if op_scope:
             frame.name_scope += op_scope + "/"
         if named is not None:
@@ -346,12 +352,13 @@ class variable_scope:
         return scope
 
     def __exit__(self, *exc: Any) -> None:
-        frame, old, old_name_scope, named, saved, node = self._stack.pop()
+        frame, old, old_name_scope, named, saved, node, count_node = self._stack.pop()
         if saved is not None:
             frame.scope_counts.undo(saved)
         elif node is not None:
             frame.scope_counts.forget_below(node)
         frame.scope = old
+        frame.count_node = count_node
         frame.name_scope = old_name_scope
         if named is not None:
             named.__exit__(*exc)
