@@ -151,7 +151,6 @@ class Frame:
 
     def __init__(
         self,
-        *,
         is_init: bool,
         with_state: bool,
         rng: Any,
