@@ -186,7 +186,11 @@ def _params_for(name: str, n: int, x: Any) -> Any:
 
 
 def trace_costs(
-    n: int, rounds: int, libraries: tuple[str, ...] = tuple(LIBRARIES), eager: bool = True
+    n: int,
+    rounds: int,
+    libraries: tuple[str, ...] = tuple(LIBRARIES),
+    eager: bool = True,
+    apply_only: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Seconds to make_jaxpr / lower apply, to make_jaxpr init, and to init eagerly."""
     x = jnp.ones((1, WIDTH))
@@ -200,15 +204,17 @@ def trace_costs(
             {k: lambda k=k: jax.make_jaxpr(available[k](n)[1])(params[k], x) for k in available},
             rounds,
         ),
-        "lower apply": interleaved(
-            {k: lambda k=k: jax.jit(available[k](n)[1]).lower(params[k], x) for k in available},
-            rounds,
-        ),
-        "trace init": interleaved(
-            {k: lambda k=k: jax.make_jaxpr(inits[k](n)[0])(key, x) for k in inits},
-            rounds,
-        ),
     }
+    if apply_only:
+        return results
+    results["lower apply"] = interleaved(
+        {k: lambda k=k: jax.jit(available[k](n)[1]).lower(params[k], x) for k in available},
+        rounds,
+    )
+    results["trace init"] = interleaved(
+        {k: lambda k=k: jax.make_jaxpr(inits[k](n)[0])(key, x) for k in inits},
+        rounds,
+    )
     if eager:
         results["eager init"] = interleaved(
             {k: lambda k=k: jax.block_until_ready(inits[k](n)[0](key, x)) for k in inits},
@@ -553,7 +559,8 @@ def main(argv: list[str] | None = None) -> int:
         f"jitted dispatch scopax/pure {tiny['jit']:.2f}x"
     )
 
-    big = trace_costs(large // 2, 1, ("pure", "scopax"), eager=False)["trace apply"]
+    # Three rounds: one trace of the large model takes seconds, and one sample is noisy.
+    big = trace_costs(large // 2, 3, ("pure", "scopax"), apply_only=True)["trace apply"]
     small_cost = (costs["trace apply"]["scopax"] - costs["trace apply"]["pure"]) / n_vars
     large_cost = (big["scopax"] - big["pure"]) / large
     print(
