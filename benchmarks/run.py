@@ -365,12 +365,12 @@ def compare_jitted(
     s_hlo = canonical_hlo(s_jit.lower(params, x).compile().as_text() or "")
     p_hlo = canonical_hlo(p_jit.lower(plain, x).compile().as_text() or "")
     jax.block_until_ready((s_jit(params, x), p_jit(plain, x)))
-    calls = 10  # per sample: one call is short enough for timer and scheduler noise to show
+    calls = 20  # per sample: one call is short enough for timer and scheduler noise to show
 
     def many(f: Callable[..., Any], p: Any) -> Callable[[], Any]:
         return lambda: jax.block_until_ready([f(p, x) for _ in range(calls)])
 
-    times = interleaved({"pure": many(p_jit, plain), "scopax": many(s_jit, params)}, rounds * 5)
+    times = interleaved({"pure": many(p_jit, plain), "scopax": many(s_jit, params)}, rounds * 8)
     return s_hlo == p_hlo, times["scopax"] / times["pure"]
 
 
