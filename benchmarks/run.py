@@ -275,7 +275,20 @@ def tiny_apply(rounds: int) -> dict[str, float]:
         {"pure": many(p_apply, pp), "names": many(n_apply, pp), "scopax": many(s_apply, sp)},
         rounds * 6,
     )
-    jitted = interleaved({"pure": many(p_jit, pp), "scopax": many(s_jit, sp)}, rounds * 6)
+
+    def dispatches(f: Callable[..., Any], p: Any) -> Callable[[], Any]:
+        # Dispatch cost only: 200 calls without keeping their results, then one wait.
+        def go() -> None:
+            out = None
+            for _ in range(200):
+                out = f(p, x)
+            jax.block_until_ready(out)
+
+        return go
+
+    jitted = interleaved(
+        {"pure": dispatches(p_jit, pp), "scopax": dispatches(s_jit, sp)}, rounds * 12
+    )
     return {
         "eager": eager["scopax"] / eager["pure"],
         "eager names": eager["names"] / eager["pure"],
