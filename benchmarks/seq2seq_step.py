@@ -8,7 +8,7 @@ the pure side is written below by hand over a dict keyed by the same TF names. T
 rounds alternate between the two and the medians are compared: only the ratio means
 anything on a shared machine.
 
-    .venv/bin/python benchmarks/seq2seq_step.py            # about a minute on 2 cores
+    .venv/bin/python benchmarks/seq2seq_step.py            # about 30 s on 2 cores
     .venv/bin/python benchmarks/seq2seq_step.py --rounds 15 --steps 50
 """
 
@@ -136,16 +136,18 @@ def make_step(logits_fn: Callable[..., Any], optimizer: Any) -> Callable[..., An
 def parser() -> argparse.ArgumentParser:
     """The command line (a function, so tests can check what the Makefile passes)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 rounds of 20 steps (~20 s)")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 9, quick 5)")
-    parser.add_argument("--steps", type=int, help="steps timed per round (default 30, quick 20)")
+    parser.add_argument("--quick", action="store_true", help="15 rounds of 10 steps (~20 s)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 25, quick 15)")
+    parser.add_argument("--steps", type=int, help="steps timed per round (default 20, quick 10)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    args.rounds = args.rounds or (5 if args.quick else 9)
-    args.steps = args.steps or (20 if args.quick else 30)
+    # Many short rounds rather than a few long ones: a shared machine's load changes by
+    # the second, and interleaving more often spreads it over both sides.
+    args.rounds = args.rounds or (15 if args.quick else 25)
+    args.steps = args.steps or (10 if args.quick else 20)
     train = load_example()
     config = train.parse_args([])  # the example's defaults
     model = train.build_model("attention", config.hidden, config.embedding)
@@ -175,8 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise AssertionError(f"the two models disagree: losses {losses}")
 
     times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(args.rounds):
-        for name, (step, _) in steps.items():
+    for round_ in range(args.rounds):
+        # Alternate which side goes first, so that neither always runs on a warmer cache.
+        order = list(steps.items()) if round_ % 2 == 0 else list(steps.items())[::-1]
+        for name, (step, _) in order:
             p, s = states[name]
             jax.block_until_ready(step(p, s, batch))
             start = time.perf_counter()
