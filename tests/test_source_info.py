@@ -1,6 +1,9 @@
 """JAX attributes the ops scopax traces to the model's line, not to scopax's files."""
 
 import inspect
+import os
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -99,3 +102,33 @@ def test_eager_and_jitted_apply_agree_on_names_of_captured_scopes():
 
     jax.make_jaxpr(traced)(jnp.ones(1))
     assert out["v"] == ("a/", "b/a")
+
+
+def test_importing_scopax_inside_a_jit_keeps_scopes_working():
+    # Then there is no evaluation trace to remember, and every scope names its ops.
+    code = (
+        "import jax, jax.numpy as jnp\n"
+        "@jax.jit\n"
+        "def f(x):\n"
+        "    import scopax\n"
+        "    return x\n"
+        "f(1.0)\n"
+        "import scopax as sx\n"
+        "from scopax._src import frame\n"
+        "assert frame._EAGER_TRACE is None\n"
+        "def fn(x):\n"
+        "    with sx.variable_scope('s'):\n"
+        "        return x * sx.get_variable('w', [2])\n"
+        "m = sx.transform(fn)\n"
+        "p = m.init(jax.random.key(0), jnp.ones(2))\n"
+        "assert (m.apply(p, jnp.ones(2)) == p['s/w']).all()\n"
+        "assert 's/mul' in jax.jit(m.apply).lower(p, jnp.ones(2)).as_text(debug_info=True)\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

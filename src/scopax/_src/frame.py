@@ -15,23 +15,29 @@ from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
-from jax.extend.core import get_opaque_trace_state
+from jax.extend.core import find_top_trace, get_opaque_trace_state
 
 from scopax._src import errors
 
 if TYPE_CHECKING:
     from scopax._src.scope import VariableScope
 
-# The trace state outside every JAX transform. Op names given there reach nothing: each
-# trace that starts from eager code (jit, make_jaxpr, an eager primitive's own jit, the
-# body of an eager lax.scan) begins with an empty name stack, so variable scopes skip
-# jax.named_scope when no trace is active (tests/test_source_info.py checks this).
-_EAGER = get_opaque_trace_state()
+# The trace outside every JAX transform: JAX's one evaluation trace. Op names given there
+# reach nothing: each trace that starts from eager code (jit, make_jaxpr, an eager
+# primitive's own jit, the body of an eager lax.scan) begins with an empty name stack, so
+# variable scopes skip jax.named_scope when no trace is active (tests/test_source_info.py
+# checks this). Should scopax be imported inside a transform, there is no evaluation trace
+# to take, and every scope names its ops: always correct, only slower when eager.
+_TOP = find_top_trace(())
+_EAGER_TRACE = _TOP if type(_TOP).__name__ == "EvalTrace" else None
+del _TOP
 
 
 def tracing() -> bool:
     """Whether an op made now is staged into a trace, where its name is recorded."""
-    return get_opaque_trace_state() != _EAGER
+    # find_top_trace returns the current trace; an identity test is a third of the cost
+    # of comparing opaque trace states, and this runs at every scope of an eager apply.
+    return find_top_trace(()) is not _EAGER_TRACE
 
 
 FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar("scopax_frame", default=None)
@@ -188,7 +194,7 @@ class Frame:
         self.stacked: str | None = None
         self.trace_state = get_opaque_trace_state()
         # Run outside any trace: scopes opened directly in it need not name ops.
-        self.eager = self.trace_state == _EAGER
+        self.eager = find_top_trace(()) is _EAGER_TRACE
 
     def in_inner_trace(self) -> bool:
         """Whether the caller runs inside a JAX transform nested in this frame's trace."""
