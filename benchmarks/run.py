@@ -18,7 +18,8 @@ What is measured (the targets are issue 6's):
   know) and runs the forward pass; it makes the same values as scopax's init;
 * shared read: each extra read of one reused variable (an RNN unrolled T steps);
 * tiny apply: eager and jitted calls of a 2-layer MLP, ratio to pure JAX;
-* scaling: per-variable trace cost at a larger N over the small N;
+* scaling: per-variable trace cost at a larger N over the small N, both measured in
+  one interleaved loop (the small model traced N_large / N_small times per sample);
 * HLO: the compiled, optimized HLO of scopax's jitted apply equals pure JAX's
   (metadata and names stripped), and the jitted step-time ratio;
 * memory: peak host memory of an eager init over the parameter bytes (a fresh
@@ -221,6 +222,34 @@ def trace_costs(
             max(1, rounds // 2),
         )
     return results
+
+
+def scaling(small: int, large: int, rounds: int) -> tuple[float, float]:
+    """scopax's extra seconds per variable to trace apply at ``small`` and ``large`` sizes.
+
+    Both sizes in one interleaved loop, so that the machine's drift between two
+    separate measurements does not land on one side of the ratio; the small size's
+    trace is repeated to take about as long as the large one's.
+    """
+    x = jnp.ones((1, WIDTH))
+    repeats = max(1, large // small)
+    tasks: dict[str, Callable[[], Any]] = {}
+    for size in (small, large):
+        for lib in ("pure", "scopax"):
+            params = _params_for(lib, size // 2, x)
+
+            def task(lib: str = lib, size: int = size, params: Any = params) -> None:
+                for _ in range(repeats if size == small else 1):
+                    jax.make_jaxpr(LIBRARIES[lib](size // 2)[1])(params, x)
+
+            tasks[f"{lib} {size}"] = task
+    times = interleaved(tasks, rounds)
+
+    def extra(size: int) -> float:
+        traced = size * (repeats if size == small else 1)
+        return (times[f"scopax {size}"] - times[f"pure {size}"]) / traced
+
+    return extra(small), extra(large)
 
 
 def shared_read_cost(steps: int, rounds: int) -> float:
@@ -578,10 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         f"jitted dispatch scopax/pure {tiny['jit']:.2f}x"
     )
 
-    # Three rounds: one trace of the large model takes seconds, and one sample is noisy.
-    big = trace_costs(large // 2, 3, ("pure", "scopax"), apply_only=True)["trace apply"]
-    small_cost = (costs["trace apply"]["scopax"] - costs["trace apply"]["pure"]) / n_vars
-    large_cost = (big["scopax"] - big["pure"]) / large
+    small_cost, large_cost = scaling(small, large, 3)
     print(
         f"scaling: trace-apply extra per variable at {large} vs {small} variables: "
         f"{large_cost * 1e6:+.2f} vs {small_cost * 1e6:+.2f} µs "
