@@ -186,42 +186,32 @@ def _params_for(name: str, n: int, x: Any) -> Any:
     return init(jax.random.key(0), x)
 
 
-def trace_costs(
-    n: int,
-    rounds: int,
-    libraries: tuple[str, ...] = tuple(LIBRARIES),
-    eager: bool = True,
-    apply_only: bool = False,
-) -> dict[str, dict[str, float]]:
+def trace_costs(n: int, rounds: int) -> dict[str, dict[str, float]]:
     """Seconds to make_jaxpr / lower apply, to make_jaxpr init, and to init eagerly."""
     x = jnp.ones((1, WIDTH))
-    available = {k: LIBRARIES[k] for k in libraries if LIBRARIES[k](1) is not None}
+    available = {k: v for k, v in LIBRARIES.items() if v(1) is not None}
     params = {name: _params_for(name, n, x) for name in available}
     key = jax.random.key(0)
     # pure+names initializes exactly as pure does: it only enters the init metrics as pure.
     inits = {k: v for k, v in available.items() if k != "pure+names"}
-    results = {
+    return {
         "trace apply": interleaved(
             {k: lambda k=k: jax.make_jaxpr(available[k](n)[1])(params[k], x) for k in available},
             rounds,
         ),
-    }
-    if apply_only:
-        return results
-    results["lower apply"] = interleaved(
-        {k: lambda k=k: jax.jit(available[k](n)[1]).lower(params[k], x) for k in available},
-        rounds,
-    )
-    results["trace init"] = interleaved(
-        {k: lambda k=k: jax.make_jaxpr(inits[k](n)[0])(key, x) for k in inits},
-        rounds,
-    )
-    if eager:
-        results["eager init"] = interleaved(
+        "lower apply": interleaved(
+            {k: lambda k=k: jax.jit(available[k](n)[1]).lower(params[k], x) for k in available},
+            rounds,
+        ),
+        "trace init": interleaved(
+            {k: lambda k=k: jax.make_jaxpr(inits[k](n)[0])(key, x) for k in inits},
+            rounds,
+        ),
+        "eager init": interleaved(
             {k: lambda k=k: jax.block_until_ready(inits[k](n)[0](key, x)) for k in inits},
             max(1, rounds // 2),
-        )
-    return results
+        ),
+    }
 
 
 def scaling(small: int, large: int, rounds: int) -> tuple[float, float]:

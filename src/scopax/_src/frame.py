@@ -243,14 +243,6 @@ def maybe_frame() -> Frame | None:
     return FRAME.get()
 
 
-def push(frame: Frame) -> contextvars.Token[Frame | None]:
-    return FRAME.set(frame)
-
-
-def pop(token: contextvars.Token[Frame | None]) -> None:
-    FRAME.reset(token)
-
-
 _NAME_WORDS: dict[str, tuple[int, int]] = {}
 
 

@@ -77,11 +77,11 @@ def run_stacked(
                 in_params=params,
             )
             sub.stacked = scope.name
-            token = frame_lib.push(sub)
+            token = frame_lib.FRAME.set(sub)
             try:
                 out = fn(*fn_args)
             finally:
-                frame_lib.pop(token)
+                frame_lib.FRAME.reset(token)
             for var in sub.values:
                 if not var.startswith(prefix):
                     raise errors.LiftedTransformError(
