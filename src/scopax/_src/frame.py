@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 _TOP = find_top_trace(())
 _EAGER_TRACE = _TOP if type(_TOP).__name__ == "EvalTrace" else None
 del _TOP
+# That trace's opaque state, taken once: every eager frame records the same one.
+_EAGER_STATE = None if _EAGER_TRACE is None else get_opaque_trace_state()
 
 
 def tracing() -> bool:
@@ -50,8 +53,8 @@ RECORDER: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar
 class _Node:
     __slots__ = ("children", "count")
 
-    def __init__(self) -> None:
-        self.count = 0
+    def __init__(self, count: int = 0) -> None:
+        self.count = count
         self.children: dict[str, _Node] = {}
 
 
@@ -92,8 +95,10 @@ class ScopeCounts:
         """:meth:`open` of ``<parent's path>/part``, without walking from the root."""
         child = parent.children.get(part)
         if child is None:
-            child = parent.children[part] = _Node()
+            # Undoing the add drops the new node, count and all: one journal entry.
+            child = parent.children[part] = _Node(1)
             self.journal.append((parent, "add", part))
+            return child
         self.journal.append((child, "count", child.count))
         child.count += 1
         return child
@@ -125,6 +130,9 @@ class ScopeCounts:
                 node.count = old
             else:
                 node.children = old
+
+
+_NOTHING = MappingProxyType({})
 
 
 class Frame:
@@ -181,20 +189,22 @@ class Frame:
         self.values: dict[str, Any] = {}
         # Proper prefixes of every variable name, to reject `a` next to `a/b`.
         self.prefixes: set[str] = set()
-        self.created_params: dict[str, Any] = {}
-        self.created_state: dict[str, Any] = {}
+        # What init creates (apply creates nothing: there they stay a shared, read-only
+        # empty mapping, so a write by mistake fails loudly).
+        self.created_params: dict[str, Any] = {} if is_init else _NOTHING  # pyright: ignore[reportAttributeAccessIssue]
+        self.created_state: dict[str, Any] = {} if is_init else _NOTHING  # pyright: ignore[reportAttributeAccessIssue]
         self.assigned: dict[str, Any] = {}
         # id(array) -> (full name, array); the array is kept so its id cannot be reused.
         self.state_ids: dict[int, tuple[str, Any]] = {}
         self.reg_losses: list[tuple[str, Any, Any]] = []
         self.templates: dict[Any, VariableScope] = {}
         # Full name -> the sharding= given at creation (init only; read by param_shardings).
-        self.shardings: dict[str, Any] = {}
+        self.shardings: dict[str, Any] = {} if is_init else _NOTHING  # pyright: ignore[reportAttributeAccessIssue]
         # The scope of a layer_stack / per-member vmap whose members this sub-frame runs.
         self.stacked: str | None = None
-        self.trace_state = get_opaque_trace_state()
         # Run outside any trace: scopes opened directly in it need not name ops.
-        self.eager = find_top_trace(()) is _EAGER_TRACE
+        self.eager = eager = find_top_trace(()) is _EAGER_TRACE
+        self.trace_state = _EAGER_STATE if eager else get_opaque_trace_state()
 
     def in_inner_trace(self) -> bool:
         """Whether the caller runs inside a JAX transform nested in this frame's trace."""

@@ -8,9 +8,11 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.extend.core import find_top_trace
 
 from scopax._src import errors
 from scopax._src import frame as frame_lib
+from scopax._src.frame import _EAGER_TRACE
 
 
 class _ReuseMode:
@@ -293,8 +295,8 @@ class variable_scope:
                 node = counts.open_child(parent, target)  # pyright: ignore[reportArgumentType]
             else:
                 node = counts.open(name)
-            if frame.eager and not frame_lib.tracing():
-                named = None  # Eager ops keep no names (see frame_lib.tracing).
+            if frame.eager and find_top_trace(()) is _EAGER_TRACE:
+                named = None  # Eager ops keep no names (frame_lib.tracing, inlined).
             else:
                 named = jax.named_scope(target)  # pyright: ignore[reportArgumentType]
                 named.__enter__()
@@ -355,7 +357,7 @@ class variable_scope:
         frame, old, old_name_scope, named, saved, node, count_node = self._stack.pop()
         if saved is not None:
             frame.scope_counts.undo(saved)
-        elif node is not None:
+        elif node is not None and node.children:
             frame.scope_counts.forget_below(node)
         frame.scope = old
         frame.count_node = count_node

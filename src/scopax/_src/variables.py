@@ -106,8 +106,12 @@ def get_variable(
                 # A tracer's or jax.Array's aval holds shape and dtype as plain attributes
                 # (the array's own are properties); numpy arrays have them directly.
                 aval = getattr(value, "aval", value)
-                want = _canonical(scope.dtype if dtype is None else dtype)
-                if aval.shape == tuple(shape) and (aval.dtype is want or aval.dtype == want):
+                want = scope.dtype if dtype is None else dtype
+                if aval.shape == tuple(shape) and (
+                    # Builtin numpy dtypes are singletons: the identity test nearly always
+                    # settles it without canonicalizing.
+                    aval.dtype is want or aval.dtype == _canonical(want)
+                ):
                     values[full] = value
                     return value
     explicit = dtype is not None or scope._dtype_explicit
