@@ -64,6 +64,30 @@ def test_traced_scopes_name_ops_and_eager_scopes_skip_jax_named_scope():
     assert seen == {"stack": "outer", "scope": "outer/"}
 
 
+def test_name_scope_names_traced_ops_and_skips_jax_named_scope_when_eager():
+    seen = []
+
+    def fn(x):
+        with sx.variable_scope("outer"), sx.name_scope("block") as name:
+            seen.append((name, _name_stack(), sx.get_variable_scope().name))
+            return x + 1
+
+    apply = sx.transform(fn).apply
+    apply({}, jnp.ones(2))
+    jax.jit(apply)({}, jnp.ones(2))
+    # The returned name scope is the same either way; only a trace records it.
+    assert seen == [("outer/block/", "", "outer"), ("outer/block/", "outer/block", "outer")]
+    with sx.name_scope("free"):
+        assert _name_stack() == ""
+    text = jax.jit(lambda x: _in_name_scope(x)).lower(jnp.ones(2)).as_text(debug_info=True)
+    assert "free/sin" in text
+
+
+def _in_name_scope(x):
+    with sx.name_scope("free"):
+        return jnp.sin(x)
+
+
 def test_a_trace_started_inside_an_eager_apply_still_names_its_own_scopes():
     texts = []
 

@@ -353,7 +353,7 @@ class variable_scope:
             named.__enter__()
         return scope
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
         frame, old, old_name_scope, named, saved, node, count_node = self._stack.pop()
         if saved is not None:
             frame.scope_counts.undo(saved)
@@ -363,7 +363,7 @@ class variable_scope:
         frame.count_node = count_node
         frame.name_scope = old_name_scope
         if named is not None:
-            named.__exit__(*exc)
+            named.__exit__(exc_type, exc, traceback)
 
 
 def _check_name(name: Any, argument: str) -> None:
@@ -415,17 +415,20 @@ class name_scope:
 
     def __enter__(self) -> str:
         frame = frame_lib.maybe_frame()
-        named = jax.named_scope(self._name)
         old = ""
         if frame is not None:
             old = frame.name_scope
             frame.name_scope = old + self._name + "/"
+        # As in variable_scope: outside every trace a name reaches no program.
+        named = None if find_top_trace(()) is _EAGER_TRACE else jax.named_scope(self._name)
         self._stack.append((frame, old, named))
-        named.__enter__()
+        if named is not None:
+            named.__enter__()
         return old + self._name + "/"
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
         frame, old, named = self._stack.pop()
-        named.__exit__(*exc)
+        if named is not None:
+            named.__exit__(exc_type, exc, traceback)
         if frame is not None:
             frame.name_scope = old
