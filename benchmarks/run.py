@@ -23,7 +23,11 @@ What is measured (the targets are issue 6's):
 * HLO: the compiled, optimized HLO of scopax's jitted apply equals pure JAX's
   (metadata and names stripped), and the jitted step-time ratio;
 * memory: peak host memory of an eager init over the parameter bytes (a fresh
-  process per measurement, after a warm-up, with the kernel's peak counter reset).
+  process per measurement, after a warm-up, with the kernel's peak counter reset);
+  on an accelerator, the peak of its allocator instead.
+
+On a GPU, ``benchmarks/device.sh`` runs the quick benchmarks with the machine's own
+CUDA build of JAX (see ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -499,16 +503,27 @@ def make(count):
 # below is what init itself holds, not XLA's one-off compile and allocator set-up.
 jax.block_until_ready(make(1))
 gc.collect()
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")  # resets the peak (VmHWM) to the current resident size
-before = status("VmRSS")
-params = jax.block_until_ready(make(n))
-print((status("VmHWM") - before) / (n * width * width * 4))
+size = n * width * width * 4
+if jax.default_backend() == "cpu":
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # resets the peak (VmHWM) to the current resident size
+    before = status("VmRSS")
+    params = jax.block_until_ready(make(n))
+    print((status("VmHWM") - before) / size)
+else:
+    # On an accelerator the parameters live in its memory: its allocator's peak counts.
+    device = jax.devices()[0]
+    before = device.memory_stats()["bytes_in_use"]
+    params = jax.block_until_ready(make(n))
+    print((device.memory_stats()["peak_bytes_in_use"] - before) / size)
 """
 
 
 def init_memory(total_bytes: int) -> dict[str, float]:
-    """Peak host memory growth during an eager init, over the parameter bytes.
+    """Peak memory growth during an eager init, over the parameter bytes.
+
+    On CPU that is the host's resident memory; on an accelerator, the device
+    allocator's peak (the glibc setting below then changes nothing that is measured).
 
     Variables of 16 MiB each; pure JAX creating the same arrays in a loop is the
     baseline. Each runs in a fresh process, after one warm-up variable made the same
@@ -618,7 +633,8 @@ def main(argv: list[str] | None = None) -> int:
     mem_bytes = (512 if quick else 2048) * 2**20
     memory = init_memory(mem_bytes)
     print(
-        f"eager init of {mem_bytes / 2**30:.2f} GiB: peak host memory / parameter bytes: "
+        f"eager init of {mem_bytes / 2**30:.2f} GiB: peak "
+        f"{'host' if jax.default_backend() == 'cpu' else 'device'} memory / parameter bytes: "
         f"scopax {memory['scopax']:.2f}, pure JAX {memory['pure']:.2f} (glibc defaults); "
         f"scopax {memory['scopax mmap']:.2f}, pure JAX {memory['pure mmap']:.2f} "
         "(freed buffers returned to the system)" + took()

@@ -6,9 +6,11 @@ bench-full`` would not stop at an argparse error.
 """
 
 import importlib.util
+import os
 import pathlib
 import re
 import shlex
+import subprocess
 import sys
 
 import pytest
@@ -28,6 +30,13 @@ def _bench_commands() -> list[tuple[str, str, list[str]]]:
             if scripts:
                 i = scripts[0]
                 commands.append((target, words[i], words[i + 1 :]))
+    # The accelerator run's script calls them too.
+    for line in (ROOT / "benchmarks" / "device.sh").read_text().splitlines():
+        words = line.split()
+        scripts = [i for i, w in enumerate(words) if re.fullmatch(r"benchmarks/\w+\.py", w)]
+        if scripts:
+            i = scripts[0]
+            commands.append(("device.sh", words[i], words[i + 1 :]))
     return commands
 
 
@@ -49,3 +58,21 @@ def test_bench_arguments_parse(target, script, args, monkeypatch):
     monkeypatch.setitem(sys.modules, name, module)  # dataclasses look their module up
     spec.loader.exec_module(module)
     module.parser().parse_args(args)  # raises SystemExit on an unknown argument
+
+
+def test_device_script_runs_the_quick_benchmarks_and_refuses_a_cpu_backend():
+    assert {script for target, script, _ in COMMANDS if target == "device.sh"} == {
+        "benchmarks/run.py",
+        "benchmarks/cifar10_step.py",
+        "benchmarks/seq2seq_step.py",
+    }
+    env = {k: v for k, v in os.environ.items() if k != "ALLOW_CPU"}
+    out = subprocess.run(
+        ["bash", str(ROOT / "benchmarks" / "device.sh")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHON": sys.executable, "JAX_PLATFORMS": "cpu"},
+    )
+    assert out.returncode == 2, out.stderr
+    assert "backend here is cpu" in out.stderr
