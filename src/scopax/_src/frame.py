@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import weakref
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
-from jax.extend.core import find_top_trace, get_opaque_trace_state
+from jax.extend.core import find_top_trace
 
 from scopax._src import errors
 
@@ -31,9 +32,10 @@ if TYPE_CHECKING:
 # to take, and every scope names its ops: always correct, only slower when eager.
 _TOP = find_top_trace(())
 _EAGER_TRACE = _TOP if type(_TOP).__name__ == "EvalTrace" else None
+# A weak reference to it, taken once: every eager frame records the same one. (Without an
+# evaluation trace no frame is eager, and this reference is never used.)
+_EAGER_REF = weakref.ref(_TOP)
 del _TOP
-# That trace's opaque state, taken once: every eager frame records the same one.
-_EAGER_STATE = None if _EAGER_TRACE is None else get_opaque_trace_state()
 
 
 def tracing() -> bool:
@@ -158,7 +160,7 @@ class Frame:
         "stacked",
         "state_ids",
         "templates",
-        "trace_state",
+        "trace_ref",
         "values",
         "with_state",
     )
@@ -203,12 +205,15 @@ class Frame:
         # The scope of a layer_stack / per-member vmap whose members this sub-frame runs.
         self.stacked: str | None = None
         # Run outside any trace: scopes opened directly in it need not name ops.
-        self.eager = eager = find_top_trace(()) is _EAGER_TRACE
-        self.trace_state = _EAGER_STATE if eager else get_opaque_trace_state()
+        trace = find_top_trace(())
+        self.eager = eager = trace is _EAGER_TRACE
+        # The trace this frame runs in, weakly (as JAX's own opaque trace state holds
+        # it), so that a frame kept by an exception's traceback keeps no trace alive.
+        self.trace_ref = _EAGER_REF if eager else weakref.ref(trace)
 
     def in_inner_trace(self) -> bool:
         """Whether the caller runs inside a JAX transform nested in this frame's trace."""
-        return get_opaque_trace_state() != self.trace_state
+        return find_top_trace(()) is not self.trace_ref()
 
 
 class Snapshot:

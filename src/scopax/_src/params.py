@@ -208,13 +208,15 @@ def unflatten(flat: Mapping[str, Any]) -> Params:
         or a name is empty or has an empty part.
     """
     root: dict[str, Any] = {}
-    for name in sorted(flat):
-        if not isinstance(name, str) or not name or "" in name.split("/"):
+    names = sorted(flat)
+    for name in names:
+        parts = name.split("/") if isinstance(name, str) else None
+        if not parts or not name or "" in parts:
             raise errors.UnflattenError(
                 f"Variable name {name!r} is not a full name like 'scope/variable'; every "
                 "part between slashes must be non-empty."
             )
-        *scopes, leaf = name.split("/")
+        *scopes, leaf = parts
         node = root
         for depth, part in enumerate(scopes):
             child = node.setdefault(part, {})
@@ -231,7 +233,7 @@ def unflatten(flat: Mapping[str, Any]) -> Params:
             )
         node[leaf] = flat[name]
     tree = _freeze(root)
-    object.__setattr__(tree, "_flat", {name: flat[name] for name in sorted(flat)})
+    object.__setattr__(tree, "_flat", {name: flat[name] for name in names})
     return tree
 
 

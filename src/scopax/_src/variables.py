@@ -232,10 +232,15 @@ def check_sharding(name: str, sharding: Any, ndim: int) -> Any:
 
 
 def check_new_name(frame: frame_lib.Frame, name: str) -> None:
-    if name in frame.prefixes:
+    prefixes = frame.prefixes
+    if name in prefixes:
         other = next(n for n in frame.values if n.startswith(name + "/"))
         raise errors.NameConflictError(name, other)
-    prefixes = frame.prefixes
+    cut = name.rfind("/")
+    if cut == -1 or name[:cut] in prefixes:
+        # A known scope: it and every scope above it were checked against the variables
+        # when first added, and a variable can never take a name that is in `prefixes`.
+        return
     cut = name.find("/")
     while cut != -1:
         prefix = name[:cut]
