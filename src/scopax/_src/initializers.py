@@ -11,6 +11,7 @@ at call time (``get_variable`` always gives one) decides, as it does in TF1.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import operator
 from collections.abc import Sequence
@@ -87,12 +88,33 @@ class _Initializer:
     ) -> jax.Array:
         shape = tuple(operator.index(d) for d in shape)
         dtype = jax.dtypes.canonicalize_dtype(dtype)
-        value = self._generate(key, shape, dtype)
-        # astype is a jitted call even when it changes nothing; init traces pay for each.
-        return value if value.dtype == dtype else value.astype(dtype)
+        if not self.uses_key:
+            # A fill is one op already; compiling one program per fill value gains nothing.
+            return _finish(self._generate(key, shape, dtype), dtype)
+        return _generate_jitted(self, key, shape, dtype)
 
     def _generate(self, key: jax.Array, shape: tuple[int, ...], dtype: np.dtype) -> jax.Array:
         raise NotImplementedError
+
+
+def _finish(value: jax.Array, dtype: np.dtype) -> jax.Array:
+    # astype is a jitted call even when it changes nothing; init traces pay for each.
+    return value if value.dtype == dtype else value.astype(dtype)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 2, 3))
+def _generate_jitted(
+    initializer: _Initializer, key: jax.Array, shape: tuple[int, ...], dtype: np.dtype
+) -> jax.Array:
+    """A random initializer as one compiled program per (initializer, shape, dtype).
+
+    Eagerly, the draw and its scaling would each be a dispatch with a buffer of the
+    variable's size: one program makes one output buffer and no temporaries of that size,
+    which keeps an eager init's peak memory near the parameter bytes. In a trace, JAX
+    inlines the cached jaxpr instead of tracing the draw again. (Initializers are frozen
+    dataclasses, so equal ones share the compiled program.)
+    """
+    return _finish(initializer._generate(key, shape, dtype), dtype)
 
 
 @dataclasses.dataclass(frozen=True)
