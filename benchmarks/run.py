@@ -3,7 +3,7 @@
 Every number printed is a ratio or a difference against a baseline measured in the
 same run, interleaved round by round (these machines are noisy): absolute times
 would mean nothing on another machine. Run ``python benchmarks/run.py --quick``
-(about a minute on two idle cores) or ``make bench``.
+(under two minutes on two idle cores) or ``make bench``.
 
 What is measured (the targets are issue 6's):
 
