@@ -139,7 +139,7 @@ def test_importing_scopax_inside_a_jit_keeps_scopes_working():
         "f(1.0)\n"
         "import scopax as sx\n"
         "from scopax._src import frame\n"
-        "assert frame._EAGER_TRACE is None\n"
+        "assert frame.EAGER_TRACE is None\n"
         "def fn(x):\n"
         "    with sx.variable_scope('s'):\n"
         "        return x * sx.get_variable('w', [2])\n"

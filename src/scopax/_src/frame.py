@@ -27,22 +27,17 @@ if TYPE_CHECKING:
 # The trace outside every JAX transform: JAX's one evaluation trace. Op names given there
 # reach nothing: each trace that starts from eager code (jit, make_jaxpr, an eager
 # primitive's own jit, the body of an eager lax.scan) begins with an empty name stack, so
-# variable scopes skip jax.named_scope when no trace is active (tests/test_source_info.py
-# checks this). Should scopax be imported inside a transform, there is no evaluation trace
-# to take, and every scope names its ops: always correct, only slower when eager.
+# variable and name scopes skip jax.named_scope while `find_top_trace(()) is EAGER_TRACE`
+# (an identity test, cheap enough for every scope of an eager apply; tested in
+# tests/test_source_info.py). Should scopax be imported inside a transform, there is no
+# evaluation trace to take, and every scope names its ops: always correct, only slower
+# when eager.
 _TOP = find_top_trace(())
-_EAGER_TRACE = _TOP if type(_TOP).__name__ == "EvalTrace" else None
+EAGER_TRACE = _TOP if type(_TOP).__name__ == "EvalTrace" else None
 # A weak reference to it, taken once: every eager frame records the same one. (Without an
 # evaluation trace no frame is eager, and this reference is never used.)
 _EAGER_REF = weakref.ref(_TOP)
 del _TOP
-
-
-def tracing() -> bool:
-    """Whether an op made now is staged into a trace, where its name is recorded."""
-    # find_top_trace returns the current trace; an identity test is a third of the cost
-    # of comparing opaque trace states, and this runs at every scope of an eager apply.
-    return find_top_trace(()) is not _EAGER_TRACE
 
 
 FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar("scopax_frame", default=None)
@@ -106,10 +101,9 @@ class ScopeCounts:
         return child
 
     def forget_below(self, node: _Node) -> None:
-        """Forget the counts below ``node`` (as returned by :meth:`open`)."""
-        if node.children:
-            self.journal.append((node, "children", node.children))
-            node.children = {}
+        """Forget the counts below ``node`` (as returned by :meth:`open`), which has some."""
+        self.journal.append((node, "children", node.children))
+        node.children = {}
 
     def peek(self, path: str) -> int:
         node: _Node | None = self.root
@@ -206,7 +200,7 @@ class Frame:
         self.stacked: str | None = None
         # Run outside any trace: scopes opened directly in it need not name ops.
         trace = find_top_trace(())
-        self.eager = eager = trace is _EAGER_TRACE
+        self.eager = eager = trace is EAGER_TRACE
         # The trace this frame runs in, weakly (as JAX's own opaque trace state holds
         # it), so that a frame kept by an exception's traceback keeps no trace alive.
         self.trace_ref = _EAGER_REF if eager else weakref.ref(trace)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import jax
@@ -96,7 +96,8 @@ class Params(Mapping[str, Any]):
         flat = self._flat
         if flat is None:
             flat = {}
-            _flatten_params(self, "", flat)
+            children, keys = self._node
+            _flatten_into(zip(keys, children, strict=True), "", flat)
             object.__setattr__(self, "_flat", flat)
         return flat
 
@@ -136,25 +137,15 @@ def _make(
     return tree
 
 
-def _flatten_into(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
-    for key, value in data.items():
+def _flatten_into(items: Iterable[tuple[str, Any]], prefix: str, out: dict[str, Any]) -> None:
+    """Add the leaves under ``items`` (a node's ``(key, child)`` pairs) to ``out``."""
+    for key, value in items:
         kind = type(value)
         if kind is Params:
-            _flatten_params(value, prefix + key + "/", out)
+            children, keys = value._node  # No dict built: the cached node is enough.
+            _flatten_into(zip(keys, children, strict=True), prefix + key + "/", out)
         elif _is_mapping_type(kind):
-            _flatten_into(value, prefix + key + "/", out)
-        else:
-            out[prefix + key] = value
-
-
-def _flatten_params(tree: Params, prefix: str, out: dict[str, Any]) -> None:
-    children, keys = tree._node
-    for key, value in zip(keys, children, strict=True):
-        kind = type(value)
-        if kind is Params:
-            _flatten_params(value, prefix + key + "/", out)
-        elif _is_mapping_type(kind):
-            _flatten_into(value, prefix + key + "/", out)
+            _flatten_into(value.items(), prefix + key + "/", out)
         else:
             out[prefix + key] = value
 
@@ -191,7 +182,7 @@ def flatten(tree: Mapping[str, Any]) -> dict[str, Any]:
             f"sx.flatten expects a parameter tree (a Mapping), got {type(tree).__name__}."
         )
     out: dict[str, Any] = {}
-    _flatten_into(tree, "", out)
+    _flatten_into(tree.items(), "", out)
     return dict(sorted(out.items()))
 
 

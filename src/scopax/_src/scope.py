@@ -12,7 +12,7 @@ from jax.extend.core import find_top_trace
 
 from scopax._src import errors
 from scopax._src import frame as frame_lib
-from scopax._src.frame import _EAGER_TRACE
+from scopax._src.frame import EAGER_TRACE
 
 
 class _ReuseMode:
@@ -295,8 +295,8 @@ class variable_scope:
                 node = counts.open_child(parent, target)  # pyright: ignore[reportArgumentType]
             else:
                 node = counts.open(name)
-            if frame.eager and find_top_trace(()) is _EAGER_TRACE:
-                named = None  # Eager ops keep no names (frame_lib.tracing, inlined).
+            if frame.eager and find_top_trace(()) is EAGER_TRACE:
+                named = None  # Eager ops keep no names (see frame_lib.EAGER_TRACE).
             else:
                 named = jax.named_scope(target)  # pyright: ignore[reportArgumentType]
                 named.__enter__()
@@ -342,7 +342,7 @@ class variable_scope:
         # counts below a named scope on leaving it.
         saved = counts.mark() if isinstance(target, VariableScope) else None
         named = None
-        if op_scope and (not frame.eager or frame_lib.tracing()):
+        if op_scope and not (frame.eager and find_top_trace(()) is EAGER_TRACE):
             named = jax.named_scope(op_scope)
         self._stack.append((frame, old, frame.name_scope, named, saved, node, frame.count_node))
         frame.scope = scope
@@ -420,7 +420,7 @@ class name_scope:
             old = frame.name_scope
             frame.name_scope = old + self._name + "/"
         # As in variable_scope: outside every trace a name reaches no program.
-        named = None if find_top_trace(()) is _EAGER_TRACE else jax.named_scope(self._name)
+        named = None if find_top_trace(()) is EAGER_TRACE else jax.named_scope(self._name)
         self._stack.append((frame, old, named))
         if named is not None:
             named.__enter__()
