@@ -34,7 +34,7 @@ import optax
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from examples.cifar10 import model
-from run import canonical_hlo
+from run import optimized_hlo
 
 # wd of each scope's weights, in the order the model creates them (the sum's order).
 WEIGHT_DECAY = {
@@ -108,6 +108,22 @@ def make_step(loss_fn: Callable[..., Any], optimizer: optax.GradientTransformati
     return jax.jit(step)
 
 
+def setup(batch: int) -> tuple[dict[str, Any], dict[str, Any], jax.Array, jax.Array]:
+    """Both training steps, ``{side: (jitted step, params)}``, their states and a batch."""
+    rng = np.random.default_rng(0)
+    images = jnp.asarray(rng.standard_normal((batch, 24, 24, 3), np.float32))
+    labels = jnp.asarray(rng.integers(0, 10, batch).astype(np.int32))
+    params = model.training.init(jax.random.key(0), images, labels)
+    plain = {scope: dict(layer) for scope, layer in params.items()}
+    optimizer = optax.sgd(0.1, momentum=0.9)
+    steps = {
+        "pure": (make_step(pure_loss, optimizer), plain),
+        "scopax": (make_step(model.training.apply, optimizer), params),
+    }
+    states = {name: (p, optimizer.init(p)) for name, (_, p) in steps.items()}
+    return steps, states, images, labels
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line (a function, so tests can check what the Makefile passes)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -128,22 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{jax.devices()[0].device_kind}; python {platform.python_version()}; "
         f"jax {jax.__version__}; batch {batch}, {rounds} rounds"
     )
-    rng = np.random.default_rng(0)
-    images = jnp.asarray(rng.standard_normal((batch, 24, 24, 3), np.float32))
-    labels = jnp.asarray(rng.integers(0, 10, batch).astype(np.int32))
-    params = model.training.init(jax.random.key(0), images, labels)
-    plain = {scope: dict(layer) for scope, layer in params.items()}
-    optimizer = optax.sgd(0.1, momentum=0.9)
-
-    steps = {
-        "pure": (make_step(pure_loss, optimizer), plain),
-        "scopax": (make_step(model.training.apply, optimizer), params),
-    }
-    states = {name: (p, optimizer.init(p)) for name, (_, p) in steps.items()}
-    hlo = {
-        name: canonical_hlo(step.lower(*states[name], images, labels).compile().as_text() or "")
-        for name, (step, _) in steps.items()
-    }
+    steps, states, images, labels = setup(batch)
+    hlo = optimized_hlo(steps, states, images, labels)
     losses = {
         name: float(step(*states[name], images, labels)[2]) for name, (step, _) in steps.items()
     }

@@ -35,7 +35,7 @@ import scopax as sx
 from scopax.nn import seq2seq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import canonical_hlo
+from run import optimized_hlo
 
 ROOT = Path(__file__).resolve().parent.parent
 TOP = "embedding_attention_seq2seq"
@@ -133,21 +133,8 @@ def make_step(logits_fn: Callable[..., Any], optimizer: Any) -> Callable[..., An
     return step
 
 
-def parser() -> argparse.ArgumentParser:
-    """The command line (a function, so tests can check what the Makefile passes)."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="15 rounds of 10 steps (~20 s)")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 25, quick 15)")
-    parser.add_argument("--steps", type=int, help="steps timed per round (default 20, quick 10)")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    # Many short rounds rather than a few long ones: a shared machine's load changes by
-    # the second, and interleaving more often spreads it over both sides.
-    args.rounds = args.rounds or (15 if args.quick else 25)
-    args.steps = args.steps or (10 if args.quick else 20)
+def setup() -> tuple[Any, dict[str, Any], dict[str, Any], tuple[jax.Array, ...]]:
+    """The example's config, both steps ``{side: (jitted step, params)}``, states, a batch."""
     train = load_example()
     config = train.parse_args([])  # the example's defaults
     model = train.build_model("attention", config.hidden, config.embedding)
@@ -165,10 +152,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pure JAX": (make_step(pure_logits, optimizer), plain),
     }
     states = {name: (p, optimizer.init(p)) for name, (_, p) in steps.items()}
-    hlo = {
-        name: canonical_hlo(step.lower(*states[name], batch).compile().as_text() or "")
-        for name, (step, _) in steps.items()
-    }
+    return config, steps, states, batch
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line (a function, so tests can check what the Makefile passes)."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="15 rounds of 10 steps (~20 s)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 25, quick 15)")
+    parser.add_argument("--steps", type=int, help="steps timed per round (default 20, quick 10)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    # Many short rounds rather than a few long ones: a shared machine's load changes by
+    # the second, and interleaving more often spreads it over both sides.
+    args.rounds = args.rounds or (15 if args.quick else 25)
+    args.steps = args.steps or (10 if args.quick else 20)
+    config, steps, states, batch = setup()
+    hlo = optimized_hlo(steps, states, batch)
     losses = {}
     for name, (step, _) in steps.items():  # compile, and check the two agree
         p, s = states[name]
