@@ -11,8 +11,23 @@ from collections.abc import Sequence
 from typing import Any
 
 
+def _rebuild(cls: type, args: tuple[Any, ...], state: dict[str, Any]) -> ScopaxError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class ScopaxError(Exception):
-    """Base class of every error scopax raises on a misuse."""
+    """Base class of every error scopax raises on a misuse.
+
+    Errors survive ``pickle`` (multiprocessing, pytest-xdist, async checkpointing) with
+    their message and attributes, though their constructors take other arguments than the
+    message: they are rebuilt without calling ``__init__``.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 class VariableExistsError(ScopaxError, ValueError):
