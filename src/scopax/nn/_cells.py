@@ -172,7 +172,7 @@ class BasicRNNCell(RNNCell):
     ):
         super().__init__(reuse=reuse, name=name, dtype=dtype)
         self._num_units = num_units
-        self._activation = activation or jnp.tanh
+        self._activation = jnp.tanh if activation is None else activation
 
     @property
     def state_size(self) -> int:
@@ -228,7 +228,7 @@ class GRUCell(RNNCell):
     ):
         super().__init__(reuse=reuse, name=name, dtype=dtype)
         self._num_units = num_units
-        self._activation = activation or jnp.tanh
+        self._activation = jnp.tanh if activation is None else activation
         self._kernel_initializer = kernel_initializer
         self._bias_initializer = bias_initializer
 
@@ -246,11 +246,14 @@ class GRUCell(RNNCell):
         kernel_init, bias_init = self._kernel_initializer, self._bias_initializer
         gate_kernel = sx.get_variable("gates/kernel", [depth + n, 2 * n], dtype, kernel_init)
         gate_bias = sx.get_variable(
-            "gates/bias", [2 * n], dtype, bias_init or sx.constant_initializer(1.0)
+            "gates/bias",
+            [2 * n],
+            dtype,
+            sx.constant_initializer(1.0) if bias_init is None else bias_init,
         )
         cand_kernel = sx.get_variable("candidate/kernel", [depth + n, n], dtype, kernel_init)
         cand_bias = sx.get_variable(
-            "candidate/bias", [n], dtype, bias_init or sx.zeros_initializer()
+            "candidate/bias", [n], dtype, sx.zeros_initializer() if bias_init is None else bias_init
         )
         r, u = jnp.split(jax.nn.sigmoid(_linear([inputs, state], gate_kernel, gate_bias)), 2, 1)
         c = self._activation(_linear([inputs, r * state], cand_kernel, cand_bias))

@@ -107,7 +107,7 @@ def conv2d(
                 "bias",
                 [filters],
                 dtype,
-                bias_initializer or sx.zeros_initializer(),
+                sx.zeros_initializer() if bias_initializer is None else bias_initializer,
                 trainable=trainable,
                 regularizer=bias_regularizer,
             )

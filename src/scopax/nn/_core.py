@@ -100,7 +100,7 @@ def dense(
                 "bias",
                 [units],
                 dtype,
-                bias_initializer or sx.zeros_initializer(),
+                sx.zeros_initializer() if bias_initializer is None else bias_initializer,
                 trainable=trainable,
                 regularizer=bias_regularizer,
             )

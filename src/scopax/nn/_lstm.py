@@ -74,7 +74,7 @@ class BasicLSTMCell(RNNCell):
         self._num_units = num_units
         self._forget_bias = forget_bias
         self._state_is_tuple = state_is_tuple
-        self._activation = activation or jnp.tanh
+        self._activation = jnp.tanh if activation is None else activation
 
     @property
     def state_size(self) -> Any:
@@ -156,7 +156,7 @@ class LSTMCell(RNNCell):
         self._proj_clip = proj_clip
         self._forget_bias = forget_bias
         self._state_is_tuple = state_is_tuple
-        self._activation = activation or jnp.tanh
+        self._activation = jnp.tanh if activation is None else activation
 
     @property
     def state_size(self) -> Any:

@@ -95,7 +95,7 @@ def batch_normalization(
                 "gamma",
                 [channels],
                 param_dtype,
-                gamma_initializer or sx.ones_initializer(),
+                sx.ones_initializer() if gamma_initializer is None else gamma_initializer,
                 trainable=trainable,
                 regularizer=gamma_regularizer,
             )
@@ -104,7 +104,7 @@ def batch_normalization(
                 "beta",
                 [channels],
                 param_dtype,
-                beta_initializer or sx.zeros_initializer(),
+                sx.zeros_initializer() if beta_initializer is None else beta_initializer,
                 trainable=trainable,
                 regularizer=beta_regularizer,
             )
@@ -112,14 +112,16 @@ def batch_normalization(
             "moving_mean",
             [channels],
             param_dtype,
-            moving_mean_initializer or sx.zeros_initializer(),
+            sx.zeros_initializer() if moving_mean_initializer is None else moving_mean_initializer,
             trainable=False,
         )
         moving_variance = sx.get_variable(
             "moving_variance",
             [channels],
             param_dtype,
-            moving_variance_initializer or sx.ones_initializer(),
+            sx.ones_initializer()
+            if moving_variance_initializer is None
+            else moving_variance_initializer,
             trainable=False,
         )
         shape = [1] * ndim
