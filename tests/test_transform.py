@@ -193,8 +193,12 @@ def test_apply_accepts_plain_nested_dicts():
     params = model.init(jax.random.key(0), X)
     as_dict = {scope: dict(sub) for scope, sub in params.items()}
     np.testing.assert_array_equal(model.apply(as_dict, X), model.apply(params, X))
-    with pytest.raises(TypeError, match="apply expects params to be the parameter tree"):
+    with pytest.raises(sx.errors.TreeArgumentError) as info:
         model.apply([1, 2], X)
+    assert str(info.value) == (
+        "apply's params must be a parameter tree (a Mapping, such as init returns), got list; "
+        "pass the params that init returned, e.g. model.apply(params, x)."
+    )
 
 
 def test_apply_keeps_no_reference_to_params():
@@ -287,7 +291,10 @@ def test_assign_misuse():
         sx.assign(w, w)
 
     model = sx.transform_with_state(trainable)
-    with pytest.raises(sx.errors.AssignError, match=r"^Cannot assign to w: it is trainable"):
+    with pytest.raises(
+        sx.errors.AssignError,
+        match=r"^Cannot assign to w: it was got with trainable=True in this trace",
+    ):
         model.init(jax.random.key(0))
 
     def unknown():

@@ -18,6 +18,7 @@ from scopax._src.errors import InitializerSignatureError as InitializerSignature
 from scopax._src.errors import InnerTraceError as InnerTraceError
 from scopax._src.errors import InvalidInitializerArgumentError as InvalidInitializerArgumentError
 from scopax._src.errors import InvalidRngError as InvalidRngError
+from scopax._src.errors import InvalidShapeError as InvalidShapeError
 from scopax._src.errors import JittedFunctionError as JittedFunctionError
 from scopax._src.errors import LiftedTransformError as LiftedTransformError
 from scopax._src.errors import MissingDependencyError as MissingDependencyError
@@ -29,12 +30,16 @@ from scopax._src.errors import NotInTransformError as NotInTransformError
 from scopax._src.errors import ParamDtypeError as ParamDtypeError
 from scopax._src.errors import ParamShapeError as ParamShapeError
 from scopax._src.errors import ParamsImmutableError as ParamsImmutableError
+from scopax._src.errors import ParamTypeError as ParamTypeError
 from scopax._src.errors import ScopaxError as ScopaxError
 from scopax._src.errors import ScopeArgumentError as ScopeArgumentError
 from scopax._src.errors import ScopeNameMissingError as ScopeNameMissingError
 from scopax._src.errors import ShapeMismatchError as ShapeMismatchError
 from scopax._src.errors import ShapeRequiredError as ShapeRequiredError
+from scopax._src.errors import ShapeTypeError as ShapeTypeError
 from scopax._src.errors import ShardingError as ShardingError
+from scopax._src.errors import TemplateArgumentError as TemplateArgumentError
+from scopax._src.errors import TreeArgumentError as TreeArgumentError
 from scopax._src.errors import UnflattenError as UnflattenError
 from scopax._src.errors import UnsupportedCheckpointError as UnsupportedCheckpointError
 from scopax._src.errors import VariableExistsError as VariableExistsError

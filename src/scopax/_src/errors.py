@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def _rebuild(cls: type, args: tuple[Any, ...], state: dict[str, Any]) -> ScopaxError:
+def _rebuild(cls: type[ScopaxError], args: tuple[Any, ...], state: dict[str, Any]) -> ScopaxError:
     error = cls.__new__(cls)
     Exception.__init__(error, *args)
     error.__dict__.update(state)
@@ -103,6 +103,27 @@ class ShapeRequiredError(ScopaxError, ValueError):
         )
 
 
+class ShapeTypeError(ScopaxError, TypeError):
+    """A shape is not a sequence of integers (a float, a string, a bool...)."""
+
+    def __init__(self, name: str, shape: Any, why: str):
+        self.name = name
+        self.shape = shape
+        super().__init__(
+            f"Variable {name} got shape={shape!r}: {why}; pass a list or tuple of ints, "
+            "e.g. shape=[3, 4]."
+        )
+
+
+class InvalidShapeError(ScopaxError, ValueError):
+    """A shape has a negative dimension, or more elements than an array can hold."""
+
+    def __init__(self, name: str, shape: Any, why: str):
+        self.name = name
+        self.shape = shape
+        super().__init__(f"Variable {name} got shape={shape!r}: {why}.")
+
+
 class InitializerShapeError(ScopaxError, ValueError):
     """A concrete-array initializer's shape disagrees with ``shape``, or an initializer
     returned an array of the wrong shape."""
@@ -150,11 +171,46 @@ class InvalidInitializerArgumentError(ScopaxError, ValueError):
 class MissingParamError(ScopaxError, ValueError):
     """``apply`` was given a parameter tree that lacks a variable the function reads."""
 
-    def __init__(self, name: str, collection: str = "params"):
+    def __init__(self, name: str, collection: str = "params", found_in: str | None = None):
         self.name = name
+        self.collection = collection
+        self.found_in = found_in
+        if found_in is None:
+            fix = (
+                "pass the tree that init returned for this function, or check the variable's "
+                "name and scopes."
+            )
+        else:
+            kind = "trainable=False (state)" if collection == "state" else "trainable=True"
+            fix = (
+                f"it is in the {found_in} instead, but this function gets it with {kind}. "
+                f"Move it to the {collection} tree (init returns (params, state) already split), "
+                "or change its trainable= argument."
+            )
+        super().__init__(f"Variable {name} is not in the {collection} given to apply; {fix}")
+
+
+class ParamTypeError(ScopaxError, TypeError):
+    """A parameter tree holds a leaf that is not an array, or a key that is not a string."""
+
+    def __init__(self, name: str, collection: str, leaf: Any):
+        self.name = name
+        self.collection = collection
         super().__init__(
-            f"Variable {name} is not in the {collection} given to apply; pass the tree that "
-            "init returned for this function, or check the variable's name and scopes."
+            f"Variable {name} in the {collection} given to apply is a {type(leaf).__name__}, "
+            "not an array; every leaf must be a jax.Array or numpy array "
+            "(jax.tree_util.tree_map(jnp.asarray, tree) converts one)."
+        )
+
+
+class TreeArgumentError(ScopaxError, TypeError):
+    """Something that is not a parameter tree was passed where one is expected."""
+
+    def __init__(self, argument: str, got: Any, fix: str):
+        self.argument = argument
+        super().__init__(
+            f"{argument} must be a parameter tree (a Mapping, such as init returns), got "
+            f"{type(got).__name__}; {fix}"
         )
 
 
@@ -266,6 +322,10 @@ class AssignError(ScopaxError, ValueError):
 
 class ScopeArgumentError(ScopaxError, ValueError):
     """``variable_scope`` was given arguments that cannot go together."""
+
+
+class TemplateArgumentError(ScopaxError, TypeError):
+    """``make_template`` was given a name or function of the wrong type."""
 
 
 class ScopeNameMissingError(ScopaxError, TypeError):

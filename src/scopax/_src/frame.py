@@ -193,7 +193,8 @@ class Frame:
         # id(array) -> (full name, array); the array is kept so its id cannot be reused.
         self.state_ids: dict[int, tuple[str, Any]] = {}
         self.reg_losses: list[tuple[str, Any, Any]] = []
-        self.templates: dict[Any, VariableScope] = {}
+        # Template -> (its scope in this trace, whether a call of it has returned).
+        self.templates: dict[Any, tuple[VariableScope, bool]] = {}
         # Full name -> the sharding= given at creation (init only; read by param_shardings).
         self.shardings: dict[str, Any] = {} if is_init else _NOTHING  # pyright: ignore[reportAttributeAccessIssue]
         # The scope of a layer_stack / per-member vmap whose members this sub-frame runs.

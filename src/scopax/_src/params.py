@@ -140,6 +140,11 @@ def _make(
 def _flatten_into(items: Iterable[tuple[str, Any]], prefix: str, out: dict[str, Any]) -> None:
     """Add the leaves under ``items`` (a node's ``(key, child)`` pairs) to ``out``."""
     for key, value in items:
+        if type(key) is not str:
+            raise errors.UnflattenError(
+                f"Parameter tree key {prefix}{key!r} is a {type(key).__name__}; every key must "
+                "be a string (a scope or variable name)."
+            )
         kind = type(value)
         if kind is Params:
             children, keys = value._node  # No dict built: the cached node is enough.
@@ -147,7 +152,14 @@ def _flatten_into(items: Iterable[tuple[str, Any]], prefix: str, out: dict[str, 
         elif _is_mapping_type(kind):
             _flatten_into(value.items(), prefix + key + "/", out)
         else:
-            out[prefix + key] = value
+            name = prefix + key
+            if name in out:
+                # Both {"d/k": ...} and {"d": {"k": ...}}: neither may silently win.
+                raise errors.UnflattenError(
+                    f"Variable {name} appears twice in the parameter tree, once under a key "
+                    'with "/" and once nested; keep one of them.'
+                )
+            out[name] = value
 
 
 _MAPPING_TYPES: dict[type, bool] = {}
@@ -178,8 +190,8 @@ def flatten(tree: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(tree, Params):
         return dict(tree.flat())
     if not isinstance(tree, Mapping):
-        raise TypeError(
-            f"sx.flatten expects a parameter tree (a Mapping), got {type(tree).__name__}."
+        raise errors.TreeArgumentError(
+            "sx.flatten's tree", tree, "pass a Params or a nested dict of arrays."
         )
     out: dict[str, Any] = {}
     _flatten_into(tree.items(), "", out)
@@ -232,15 +244,16 @@ def _freeze(data: dict[str, Any]) -> Params:
     return _make({k: _freeze(v) if isinstance(v, dict) else v for k, v in sorted(data.items())})
 
 
-def as_flat(tree: Any, argument: str) -> dict[str, Any]:
+def as_flat(tree: Any, argument: str, fix: str | None = None) -> dict[str, Any]:
     """The flat view of what a user passed to ``apply`` (a Params or nested mapping)."""
     if isinstance(tree, Params):
         return tree.flat()
     if isinstance(tree, Mapping):
         return flatten(tree)
-    raise TypeError(
-        f"apply expects {argument} to be the parameter tree that init returned (a Mapping), "
-        f"got {type(tree).__name__}."
+    raise errors.TreeArgumentError(
+        f"apply's {argument}",
+        tree,
+        fix or f"pass the {argument} that init returned, e.g. model.apply(params, x).",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -266,7 +266,7 @@ class variable_scope:
             and regularizer is None
             and type(name_or_scope) is str
         )
-        self._stack: list[tuple[frame_lib.Frame, VariableScope, str, Any, Any, Any, Any]] = []
+        self._stack: list[_Entered] = []
 
     def __enter__(self) -> VariableScope:
         frame = frame_lib.FRAME.get()
@@ -276,34 +276,32 @@ class variable_scope:
         target = self._name_or_scope
         counts = frame.scope_counts
         if self._plain:
-            # The hot path: a string scope that only extends the name. Inlined, as it
-            # runs once per layer in every trace.
+            # A string scope that only extends the name: the common case, once per layer.
             name = old._prefix + target  # pyright: ignore[reportOperatorIssue]
-            scope = object.__new__(VariableScope)
-            scope._reuse = self._reuse or old._reuse
-            scope.name = name
-            scope._prefix = name + "/"
-            scope.initializer = old.initializer
-            scope.regularizer = old.regularizer
-            scope.dtype = old.dtype
-            scope.custom_getter = old.custom_getter
-            outer_name_scope = frame.name_scope
-            scope.original_name_scope = outer_name_scope + target + "/"  # pyright: ignore[reportOperatorIssue]
-            scope._dtype_explicit = old._dtype_explicit
+            scope = VariableScope(
+                self._reuse or old._reuse,
+                name,
+                old.initializer,
+                old.regularizer,
+                old.dtype,
+                old.custom_getter,
+                frame.name_scope + target + "/",  # pyright: ignore[reportOperatorIssue]
+                dtype_explicit=old._dtype_explicit,
+            )
             parent = frame.count_node
             if parent is not None and "/" not in target:  # pyright: ignore[reportOperatorIssue]
                 node = counts.open_child(parent, target)  # pyright: ignore[reportArgumentType]
             else:
                 node = counts.open(name)
-            if frame.eager and find_top_trace(()) is EAGER_TRACE:
-                named = None  # Eager ops keep no names (see frame_lib.EAGER_TRACE).
-            else:
-                named = jax.named_scope(target)  # pyright: ignore[reportArgumentType]
-                named.__enter__()
-            self._stack.append((frame, old, outer_name_scope, named, None, node, parent))
+            named = None if _is_eager(frame) else jax.named_scope(target)  # pyright: ignore[reportArgumentType]
+            self._stack.append(
+                _Entered(frame, scope, old, frame.name_scope, named, None, node, parent)
+            )
             frame.scope = scope
             frame.count_node = node
             frame.name_scope = scope.original_name_scope
+            if named is not None:
+                named.__enter__()
             return scope
         if isinstance(target, VariableScope):
             base = target
@@ -342,9 +340,11 @@ class variable_scope:
         # counts below a named scope on leaving it.
         saved = counts.mark() if isinstance(target, VariableScope) else None
         named = None
-        if op_scope and not (frame.eager and find_top_trace(()) is EAGER_TRACE):
+        if op_scope and not _is_eager(frame):
             named = jax.named_scope(op_scope)
-        self._stack.append((frame, old, frame.name_scope, named, saved, node, frame.count_node))
+        self._stack.append(
+            _Entered(frame, scope, old, frame.name_scope, named, saved, node, frame.count_node)
+        )
         frame.scope = scope
         frame.count_node = counts.root if node is None else node
         if op_scope:
@@ -354,16 +354,43 @@ class variable_scope:
         return scope
 
     def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
-        frame, old, old_name_scope, named, saved, node, count_node = self._stack.pop()
-        if saved is not None:
-            frame.scope_counts.undo(saved)
-        elif node is not None and node.children:
-            frame.scope_counts.forget_below(node)
-        frame.scope = old
-        frame.count_node = count_node
-        frame.name_scope = old_name_scope
-        if named is not None:
-            named.__exit__(exc_type, exc, traceback)
+        entered = self._stack.pop()
+        frame = entered.frame
+        if frame.scope is not entered.scope:
+            # TF1 raises too: restoring the outer scope here would leave the inner one's
+            # exit restoring a scope that is no longer open.
+            raise RuntimeError(
+                f"Improper nesting of variable_scope: leaving {entered.scope.name!r} while "
+                f"{frame.scope.name!r} inside it is still open; leave scopes in the reverse "
+                "order of entering them (nest them as with-blocks)."
+            )
+        if entered.saved is not None:
+            frame.scope_counts.undo(entered.saved)
+        elif entered.node is not None and entered.node.children:
+            frame.scope_counts.forget_below(entered.node)
+        frame.scope = entered.outer
+        frame.count_node = entered.count_node
+        frame.name_scope = entered.name_scope
+        if entered.named is not None:
+            entered.named.__exit__(exc_type, exc, traceback)
+
+
+class _Entered(NamedTuple):
+    """What leaving a :class:`variable_scope` restores in the frame it was entered in."""
+
+    frame: frame_lib.Frame
+    scope: VariableScope  # The scope entered: must be the current one when leaving.
+    outer: VariableScope
+    name_scope: str
+    named: Any  # The jax.named_scope entered, or None when eager or unnamed.
+    saved: int | None  # A ScopeCounts mark to undo to (re-entered scope objects), or None.
+    node: Any  # The scope's count node, whose counts below are forgotten on leaving.
+    count_node: Any  # The outer scope's count node.
+
+
+def _is_eager(frame: frame_lib.Frame) -> bool:
+    """Whether ops traced now run outside every trace, so op names reach no program."""
+    return frame.eager and find_top_trace(()) is EAGER_TRACE
 
 
 def _check_name(name: Any, argument: str) -> None:

@@ -64,11 +64,13 @@ def assign(name_or_array: str | jax.Array, value: Any) -> jax.Array:
                 "this trace; pass that array or the variable's full name.",
             )
     old = frame.values[name]
-    if name in frame.created_params or (frame.in_params is not None and name in frame.in_params):
+    # How this trace got the variable decides, not which tree holds a variable of that name.
+    entry = frame.state_ids.get(id(old))
+    if entry is None or entry[0] != name:
         raise errors.AssignError(
             name,
-            "it is trainable, and trainable variables are only changed by the optimizer; "
-            "create it with trainable=False to make it state.",
+            "it was got with trainable=True in this trace, and trainable variables are only "
+            "changed by the optimizer; create it with trainable=False to make it state.",
         )
     if frame.in_inner_trace():
         raise errors.InnerTraceError(name, "assigned")

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from scopax._src import errors
 from scopax._src import frame as frame_lib
 from scopax._src.scope import variable_scope
 
@@ -42,15 +43,23 @@ class Template:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         frame = frame_lib.current_frame(f"Template {self.name!r}")
-        scope = frame.templates.get(self)
-        if scope is None:
+        entry = frame.templates.get(self)
+        if entry is None:
             with variable_scope(
                 self._unique_name, default_name=self.name, custom_getter=self._custom_getter
             ) as scope:
-                frame.templates[self] = scope
-                return self._func(*args, **kwargs)
-        with variable_scope(scope, reuse=True):
-            return self._func(*args, **kwargs)
+                frame.templates[self] = (scope, False)
+                out = self._func(*args, **kwargs)
+        else:
+            scope, created = entry
+            # TF1: the scope is kept from the first call, but only a call that returned
+            # counts as having created the variables; until then, calls create them.
+            with variable_scope(scope, reuse=True if created else None):
+                out = self._func(*args, **kwargs)
+            if created:
+                return out
+        frame.templates[self] = (scope, True)
+        return out
 
     def __repr__(self) -> str:
         return f"Template({self.name!r}, {self._func!r})"
@@ -94,8 +103,18 @@ def make_template(
       A callable :class:`Template`.
     """
     del create_scope_now_
-    if not isinstance(name_, str) or not name_:
-        raise TypeError(f"make_template needs a non-empty name, got {name_!r}.")
+    if name_ is None or name_ == "":
+        raise errors.ScopeArgumentError(
+            f"make_template got name_={name_!r}; pass a non-empty string, the name of the "
+            'scope its variables live in, e.g. sx.make_template("dense", fn).'
+        )
+    if not isinstance(name_, str):
+        raise errors.TemplateArgumentError(
+            f"make_template got name_={name_!r}, a {type(name_).__name__}; pass a non-empty string."
+        )
     if not callable(func_):
-        raise TypeError(f"make_template needs a function, got {func_!r}.")
+        raise errors.TemplateArgumentError(
+            f"make_template got func_={func_!r}, which is not callable; pass the function "
+            "whose variables the template shares."
+        )
     return Template(name_, func_, custom_getter_, kwargs, unique_name_)

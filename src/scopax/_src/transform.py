@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -116,20 +115,28 @@ def transform(fn: Callable[..., Any]) -> Transformed:
     """
     _check_fn(fn)
 
-    @functools.wraps(fn)
-    def init_fn(rng: Any, *args: Any, **kwargs: Any) -> Params:
+    def init(rng: Any, *args: Any, **kwargs: Any) -> Params:
         rng = _check_rng(rng, required=True)
         _, frame = _run(fn, True, False, rng, None, None, args, kwargs)
         return unflatten(frame.created_params)
 
-    @functools.wraps(fn)
-    def apply_fn(params: Any, *args: Any, rng: Any = None, **kwargs: Any) -> Any:
+    def apply(params: Any, *args: Any, rng: Any = None, **kwargs: Any) -> Any:
         flat = as_flat(params, "params")
         if rng is not None:
             rng = _check_rng(rng, required=False)
         return _run(fn, False, False, rng, flat, None, args, kwargs)[0]
 
-    return Transformed(init_fn, apply_fn)
+    return Transformed(_named(init, fn), _named(apply, fn))
+
+
+def _named(pure: Callable[..., Any], fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Name ``init``/``apply`` after ``fn`` for reprs and profiles, keeping their own
+    signatures: ``functools.wraps`` would make ``inspect.signature`` (and so
+    ``jax.jit``'s ``static_argnums``/``static_argnames``) see ``fn``'s parameters."""
+    owner = getattr(fn, "__qualname__", None) or type(fn).__name__
+    pure.__qualname__ = f"{owner}.{pure.__name__}"
+    pure.__module__ = getattr(fn, "__module__", None) or pure.__module__
+    return pure
 
 
 def transform_with_state(fn: Callable[..., Any]) -> TransformedWithState:
@@ -158,24 +165,28 @@ def transform_with_state(fn: Callable[..., Any]) -> TransformedWithState:
     """
     _check_fn(fn)
 
-    @functools.wraps(fn)
-    def init_fn(rng: Any, *args: Any, **kwargs: Any) -> tuple[Params, Params]:
+    def init(rng: Any, *args: Any, **kwargs: Any) -> tuple[Params, Params]:
         rng = _check_rng(rng, required=True)
         _, frame = _run(fn, True, True, rng, None, None, args, kwargs)
         return unflatten(frame.created_params), unflatten(frame.created_state)
 
-    @functools.wraps(fn)
-    def apply_fn(
+    def apply(
         params: Any, state: Any, *args: Any, rng: Any = None, **kwargs: Any
     ) -> tuple[Any, Params]:
         flat = as_flat(params, "params")
-        flat_state = as_flat(state, "state")
+        flat_state = as_flat(state, "state", _STATE_FIX)
         if rng is not None:
             rng = _check_rng(rng, required=False)
         out, frame = _run(fn, False, True, rng, flat, flat_state, args, kwargs)
         return out, unflatten({**flat_state, **frame.assigned})
 
-    return TransformedWithState(init_fn, apply_fn)
+    return TransformedWithState(_named(init, fn), _named(apply, fn))
+
+
+_STATE_FIX = (
+    "the apply of sx.transform_with_state takes apply(params, state, *args) and returns "
+    "(out, new_state): out, state = model.apply(params, state, x)."
+)
 
 
 def next_rng_key() -> jax.Array:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
+import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, SupportsIndex
 
 import jax
 import jax.numpy as jnp
@@ -28,7 +30,7 @@ def _canonical(dtype: Any) -> np.dtype:
 
 def get_variable(
     name: str,
-    shape: Sequence[int] | None = None,
+    shape: Sequence[SupportsIndex] | SupportsIndex | None = None,
     dtype: Any = None,
     initializer: Any = None,
     *,
@@ -86,34 +88,6 @@ def get_variable(
     full = scope._prefix + name
     if initializer is None:
         initializer = scope.initializer
-    if (
-        # The hot path: apply's first read of a trainable variable in this trace, with
-        # nothing that could change it. Anything unusual, and every error, takes the
-        # general path below, which repeats these checks.
-        not frame.is_init
-        and shape is not None
-        and regularizer is None
-        and trainable is True
-        and scope.custom_getter is None
-        and scope.regularizer is None
-        and scope._reuse is not True
-        and (initializer is None or callable(initializer))
-    ):
-        values = frame.values
-        if full not in values:
-            value = frame.in_params.get(full)  # pyright: ignore[reportOptionalMemberAccess]
-            if value is not None:
-                # A tracer's or jax.Array's aval holds shape and dtype as plain attributes
-                # (the array's own are properties); numpy arrays have them directly.
-                aval = getattr(value, "aval", value)
-                want = scope.dtype if dtype is None else dtype
-                if aval.shape == tuple(shape) and (
-                    # Builtin numpy dtypes are singletons: the identity test nearly always
-                    # settles it without canonicalizing.
-                    aval.dtype is want or aval.dtype == _canonical(want)
-                ):
-                    values[full] = value
-                    return value
     explicit = dtype is not None or scope._dtype_explicit
     dtype = scope.dtype if dtype is None else dtype
     if regularizer is None:
@@ -180,7 +154,7 @@ _FLOAT32 = np.dtype("float32")
 def _true_get(
     frame: frame_lib.Frame,
     name: str,
-    shape: Sequence[int] | None,
+    shape: Any,
     dtype: Any,
     check_dtype: bool,
     initializer: Any,
@@ -189,18 +163,20 @@ def _true_get(
     reuse: Any,
     sharding: Any,
 ) -> jax.Array:
+    if shape is not None:
+        shape = shape_tuple(name, shape)
     value = frame.values.get(name)
     if value is not None:
         if not reuse:
             raise errors.VariableExistsError(name)
-        if shape is not None and tuple(shape) != value.shape:
-            raise errors.ShapeMismatchError(name, tuple(shape), value.shape)
+        if shape is not None and shape != value.shape:
+            raise errors.ShapeMismatchError(name, shape, value.shape)
         if check_dtype and _canonical(dtype) != value.dtype:
             raise errors.DtypeMismatchError(name, _canonical(dtype), value.dtype)
         return value
-    if reuse is True:
-        raise errors.VariableNotFoundError(name)
     if frame.is_init:
+        if reuse is True:
+            raise errors.VariableNotFoundError(name)
         value = _create(frame, name, shape, dtype, check_dtype, initializer, trainable)
         if sharding is not None:
             frame.shardings[name] = check_sharding(name, sharding, value.ndim)
@@ -259,7 +235,7 @@ def _is_concrete(initializer: Any) -> bool:
 def _create(
     frame: frame_lib.Frame,
     name: str,
-    shape: Sequence[int] | None,
+    shape: tuple[int, ...] | None,
     dtype: Any,
     explicit: bool,
     initializer: Any,
@@ -278,15 +254,13 @@ def _create(
             )
         except TypeError as e:
             raise errors.InitializerSignatureError(name, initializer, e) from e
-        if shape is not None and tuple(shape) != value.shape:
-            raise errors.InitializerShapeError(
-                name, tuple(shape), value.shape, "the initializer array"
-            )
+        if shape is not None and shape != value.shape:
+            raise errors.InitializerShapeError(name, shape, value.shape, "the initializer array")
     else:
         if shape is None:
             raise errors.ShapeRequiredError(name)
-        shape = _shape_tuple(name, shape)
         dtype = _canonical(dtype)
+        _check_size(name, shape, dtype)
         if initializer is None:
             initializer = default_initializer(dtype)
         if getattr(initializer, "uses_key", True):
@@ -313,14 +287,60 @@ def _no_state(frame: frame_lib.Frame, name: str) -> Exception:
     return errors.NonTrainableInTransformError(name)
 
 
-def _shape_tuple(name: str, shape: Sequence[int]) -> tuple[int, ...]:
-    try:
-        result = tuple(int(d) for d in shape)
-    except TypeError:
-        result = None
-    if result is None or any(d < 0 for d in result):
-        raise errors.ShapeRequiredError(name) from None
-    return result
+def shape_tuple(name: str, shape: Any) -> tuple[int, ...]:
+    """``shape`` as a tuple of non-negative ints, or the error TF1 raises for it.
+
+    TF1 takes a sequence of integers (numpy integers too) or a single integer; a float,
+    a bool, a string or a string's characters is a ``TypeError``, as is any dimension
+    without ``__index__``; ``None`` in it means "not fully defined".
+    """
+    kind = type(shape)
+    if kind is tuple or kind is list:
+        dims = shape
+    elif isinstance(shape, str | bytes):
+        raise errors.ShapeTypeError(name, shape, "a string is not a shape")
+    else:
+        try:
+            dims = tuple(shape)
+        except TypeError:
+            if not hasattr(shape, "__index__") or isinstance(shape, bool):
+                raise errors.ShapeTypeError(name, shape, "it is not a sequence") from None
+            dims = (shape,)  # TF1: a single integer is the shape [n].
+    result = []
+    for d in dims:
+        if type(d) is not int:
+            if d is None:
+                raise errors.ShapeRequiredError(name)
+            if isinstance(d, bool) or not hasattr(d, "__index__"):
+                raise errors.ShapeTypeError(
+                    name, shape, f"dimension {d!r} is a {type(d).__name__}, not an integer"
+                )
+            try:
+                d = operator.index(d)
+            except TypeError as e:  # A traced value: shapes are static in JAX.
+                raise errors.ShapeTypeError(name, shape, f"dimension {d!r}: {e}") from None
+        if d < 0:
+            raise errors.InvalidShapeError(
+                name, shape, f"dimension {d} is negative; every dimension must be >= 0"
+            )
+        result.append(d)
+    return tuple(result)
+
+
+# XLA aborts the process (it does not raise) on arrays whose element count overflows its
+# index arithmetic, seen from 2**60 elements; 2**56 bytes (64 PiB) is far above any device.
+_MAX_BYTES = 2**56
+
+
+def _check_size(name: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
+    size = math.prod(shape) * dtype.itemsize
+    if size > _MAX_BYTES:
+        raise errors.InvalidShapeError(
+            name,
+            list(shape),
+            f"{math.prod(shape)} elements of {dtype} take {size} bytes, more than one array "
+            f"can hold ({_MAX_BYTES} bytes); check the shape",
+        )
 
 
 def _call_initializer(
@@ -354,7 +374,7 @@ def _accepts_three(fn: Callable[..., Any]) -> bool:
 def _read(
     frame: frame_lib.Frame,
     name: str,
-    shape: Sequence[int] | None,
+    shape: tuple[int, ...] | None,
     dtype: Any,
     explicit: bool,
     initializer: Any,
@@ -369,7 +389,11 @@ def _read(
     assert source is not None
     value = source.get(name)
     if value is None:
-        raise errors.MissingParamError(name, collection)
+        other = frame.in_state if trainable else frame.in_params
+        found = other is not None and name in other
+        raise errors.MissingParamError(
+            name, collection, ("state" if trainable else "params") if found else None
+        )
     if _is_concrete(initializer):
         expected_shape = np.shape(initializer)
         if not explicit:
@@ -377,12 +401,19 @@ def _read(
     elif shape is None:
         raise errors.ShapeRequiredError(name)
     else:
-        expected_shape = tuple(shape)
-    if value.shape != expected_shape:
-        expected_shape = _shape_tuple(name, expected_shape)  # Validates a malformed shape.
-        raise errors.ParamShapeError(name, tuple(expected_shape), value.shape)
-    if value.dtype != _canonical(dtype):
-        raise errors.ParamDtypeError(name, _canonical(dtype), value.dtype)
+        expected_shape = shape
+    # A tracer's or jax.Array's aval holds shape and dtype as plain attributes (the
+    # array's own are properties); numpy arrays have them directly.
+    aval = getattr(value, "aval", value)
+    try:
+        got_shape, got_dtype = aval.shape, aval.dtype
+    except AttributeError:
+        raise errors.ParamTypeError(name, collection, value) from None
+    if got_shape != expected_shape:
+        raise errors.ParamShapeError(name, tuple(expected_shape), got_shape)
+    # Builtin numpy dtypes are singletons: the identity test nearly always settles it.
+    if got_dtype is not dtype and got_dtype != _canonical(dtype):
+        raise errors.ParamDtypeError(name, _canonical(dtype), got_dtype)
     if not trainable:
         frame.state_ids[id(value)] = (name, value)
     return value
