@@ -24,10 +24,12 @@ NOTEBOOK_COPIES = DOCS / "notebooks"
 # The docs describe the checkout they sit in, even where another scopax is installed.
 sys.path.insert(0, str(ROOT / "src"))
 
+import scopax  # noqa: E402  (after the path above)
+
 project = "scopax"
 author = "the scopax authors"
 copyright = "the scopax authors"
-release = version = "0.1.0"
+release = version = scopax.__version__  # Written once, in src/scopax/__init__.py.
 language = "en"
 
 extensions = [

@@ -85,3 +85,17 @@ def test_every_error_is_a_value_or_type_error():
             if obj is sx.errors.ScopaxError:
                 continue
             assert issubclass(obj, ValueError | TypeError), name
+
+
+def test_version_is_written_once():
+    import importlib.metadata
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    pyproject = (root / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject
+    assert not re.search(r"^version\s*=", pyproject, re.MULTILINE)
+    assert importlib.metadata.version("scopax") == sx.__version__
+    conf = (root / "docs" / "conf.py").read_text()
+    assert "release = version = scopax.__version__" in conf
