@@ -6,7 +6,12 @@ The real data set is the "CIFAR-10 python version" (``cifar-10-python.tar.gz``):
 ``b"data"``, a ``uint8`` array ``[10000, 3072]`` (1024 red, 1024 green, 1024 blue values
 of a 32x32 image per row), and ``b"labels"``, a list of class ids. Unpickling runs
 whatever functions a file names, so :func:`load_batch` uses :class:`BatchUnpickler`,
-which admits only the globals that format needs and refuses every other one.
+which admits only the globals that format needs and refuses every other one. Even those
+are stand-ins that only record their arguments: a numpy array or dtype made while
+unpickling could be changed by the rest of the file (a dtype given object flags or a
+field far outside its item, so that numpy reads pointers or memory it does not own).
+Arrays are built after the whole file is read, from raw bytes, a shape and an integer
+dtype that were checked, so only plain numbers of the documented shape come out.
 
 Preprocessing is ``cifar10_input.py``'s: training images are randomly cropped to 24x24 and
 flipped left-right; evaluation images are center-cropped; both are then standardized per
@@ -17,10 +22,11 @@ on a small CPU.
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
+import io
 import math
 import pickle
+import pickletools
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
@@ -52,49 +58,168 @@ class Dataset:
     description: str
 
 
-class UnsafePickleError(pickle.UnpicklingError):
-    """A file names a global that a CIFAR-10 batch never does; nothing of it was run."""
+class BatchFormatError(ValueError):
+    """A file that is not a CIFAR-10 python batch, or not one this loader can trust.
 
-    def __init__(self, path: str, module: str, name: str):
-        self.path, self.module, self.name = path, module, name
+    Nothing in the file was run, and no numpy object was built from it.
+    """
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path, self.reason = str(path), reason
         super().__init__(
-            f"Refusing to load {path}: it references the global {module}.{name}, which a "
-            "CIFAR-10 batch never does, and unpickling it could run arbitrary code. A batch "
-            "holds only a dict of bytes, a numpy uint8 array and lists; download the python "
-            "version again from https://www.cs.toronto.edu/~kriz/cifar.html."
+            f"{path} is not a CIFAR-10 batch: {reason}. Pass the files of the CIFAR-10 python "
+            f"version: the {ARCHIVE_DIR} directory that "
+            "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz extracts to."
         )
 
-
-# numpy's own array constructors for pickles, wherever this numpy version keeps them
-# (numpy.core before 2.0, numpy._core since): protocols 2 to 4, then protocol 5.
-_RECONSTRUCT = np.zeros(0).__reduce__()[0]
-_FROMBUFFER = np.zeros(0).__reduce_ex__(5)[0]
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce would call __init__ with the message alone.
+        return type(self), (self.path, self.reason)
 
 
-def _plain_dtype(*args: Any) -> np.dtype:
-    dtype = np.dtype(*args)
-    if dtype.hasobject:  # An object array's state is a list of arbitrary Python objects.
-        raise pickle.UnpicklingError(f"a CIFAR-10 batch has no object arrays (dtype {dtype})")
-    return dtype
+class UnsafePickleError(BatchFormatError, pickle.UnpicklingError):
+    """A file names a global that a CIFAR-10 batch never does; nothing of it was run."""
+
+    def __init__(self, path: str | Path, module: str, name: str):
+        self.module, self.name = module, name
+        super().__init__(
+            path,
+            f"it references the global {module}.{name}, which a CIFAR-10 batch never does, "
+            "and unpickling it could run arbitrary code; nothing of it was run",
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.path, self.module, self.name)
+
+
+class _Refused(Exception):
+    """Raised while unpickling; :func:`load_batch` adds the file's name."""
+
+
+MAX_IMAGES = 60_000  # The whole data set in one file; a real batch holds 10,000.
+MAX_FILE_BYTES = 256 * 2**20  # 60,000 images are 176 MiB; a real batch is 30 MiB.
+MAX_PICKLE_OPS = 500_000  # A real batch has ~30,000: a label and a file name per image.
+PIXELS = 3 * IMAGE_SIZE * IMAGE_SIZE
+
+# The opcodes that pickles of dicts, lists, strings, ints and numpy arrays use, at any
+# protocol. Left out: the ones that build objects other than by REDUCE (INST, OBJ, NEWOBJ),
+# persistent ids, the extension registry, out-of-band buffers, floats and sets.
+_OPCODES = frozenset(
+    """PROTO FRAME STOP MARK POP POP_MARK DUP NONE NEWTRUE NEWFALSE
+    INT BININT BININT1 BININT2 LONG LONG1 LONG4
+    STRING BINSTRING SHORT_BINSTRING BINBYTES SHORT_BINBYTES BINBYTES8 BYTEARRAY8
+    UNICODE SHORT_BINUNICODE BINUNICODE BINUNICODE8
+    EMPTY_LIST APPEND APPENDS LIST EMPTY_TUPLE TUPLE TUPLE1 TUPLE2 TUPLE3
+    EMPTY_DICT DICT SETITEM SETITEMS GET BINGET LONG_BINGET PUT BINPUT LONG_BINPUT MEMOIZE
+    GLOBAL STACK_GLOBAL REDUCE BUILD""".split()  # noqa: SIM905 (a table, by kind)
+)
+_MEMO_OPCODES = frozenset(("GET", "BINGET", "LONG_BINGET", "PUT", "BINPUT", "LONG_BINPUT"))
+
+
+def _check_opcodes(raw: bytes, path: str | Path) -> None:
+    """Reads the pickle's opcodes without running any of them.
+
+    Bounds what unpickling can allocate: the number of objects, and the memo (CPython
+    sizes it by the largest index a PUT names, so one PUT of 2**31 asks for 32 GiB).
+    """
+    try:
+        for count, (opcode, arg, pos) in enumerate(pickletools.genops(raw)):
+            if count >= MAX_PICKLE_OPS:
+                raise _Refused(f"it has over {MAX_PICKLE_OPS:,} pickle opcodes")
+            if opcode.name not in _OPCODES:
+                raise _Refused(f"it uses the pickle opcode {opcode.name} (byte {pos})")
+            if opcode.name in _MEMO_OPCODES and not (isinstance(arg, int) and arg < MAX_PICKLE_OPS):
+                raise _Refused(f"it names the memo index {arg} (byte {pos})")
+    except _Refused as e:
+        raise BatchFormatError(path, f"{e}, which a CIFAR-10 batch never does") from None
+    except Exception as e:  # genops: not a pickle, or cut short.
+        raise BatchFormatError(path, f"it is not a complete pickle ({e})") from None
+
+
+class _Call:
+    """A call that the pickle asks for, ``function(*args)``, and the states that BUILD
+    then passes to the result: recorded as plain data, never run.
+
+    Numpy objects are built from the record only after the whole file is read and checked,
+    so nothing the file says later (a second BUILD on a memoized dtype) changes them.
+    """
+
+    __slots__ = ("args", "states")
+
+    def __init__(self, *args: Any):
+        self.args = args
+        self.states: list[Any] = []
+
+    def __setstate__(self, state: Any) -> None:
+        self.states.append(state)
+
+
+class _Dtype(_Call):
+    """``numpy.dtype(type, align, copy)``; numpy's pickles pass the byte order by BUILD."""
+
+    __slots__ = ()
+
+
+class _Reconstruct(_Call):
+    """``numpy...multiarray._reconstruct(ndarray, (0,), b"b")``; its BUILD state is
+    ``(1, shape, dtype, is_fortran, raw bytes)``: protocols 0 to 4."""
+
+    __slots__ = ()
+
+
+class _FromBuffer(_Call):
+    """``numpy...numeric._frombuffer(raw bytes, dtype, shape, order)``: protocol 5."""
+
+    __slots__ = ()
+
+
+class _NdarrayName:
+    """``numpy.ndarray``, which numpy's pickles only pass to ``_reconstruct``."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any) -> None:
+        # ndarray(shape, "O", buffer) would read object pointers from the file's bytes.
+        raise _Refused("it calls numpy.ndarray, which numpy's own pickles never do")
+
+
+_NDARRAY = _NdarrayName()
+
+
+def _latin1(text: Any, encoding: Any) -> bytes:
+    """``_codecs.encode``, as Python 3 pickles bytes at protocol 2: latin-1 text only."""
+    if type(text) is not str or encoding not in ("latin1", "latin-1"):
+        raise _Refused("it calls _codecs.encode other than to make bytes from latin-1 text")
+    return text.encode("latin-1")
+
+
+def _empty_bytes(*args: Any) -> bytes:
+    """``bytes()``, as Python 3 pickles ``b""`` at protocol 2."""
+    if args:
+        raise _Refused("it calls bytes with arguments")
+    return b""
 
 
 class BatchUnpickler(pickle.Unpickler):
-    """An unpickler for CIFAR-10 batches: arrays, dicts, lists, bytes, numbers and nothing else.
+    """An unpickler for CIFAR-10 batches: dicts, lists, bytes, ints and records of arrays.
 
     Python 2 wrote the real files (numpy arrays refer to ``numpy.core.multiarray``); a
     batch re-saved by Python 3 refers to ``numpy._core.multiarray`` (or, at protocol 5,
     ``numpy._core.numeric._frombuffer``) and, at protocol 2, builds bytes with
-    ``_codecs.encode``. Those are the only globals admitted.
+    ``_codecs.encode``. Those are the only globals admitted, and none of them is numpy's
+    own: each records its arguments (:class:`_Call`) for :func:`load_batch` to check.
     """
 
     ALLOWED: ClassVar[dict[tuple[str, str], Any]] = {
-        ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
-        ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
-        ("numpy.core.numeric", "_frombuffer"): _FROMBUFFER,
-        ("numpy._core.numeric", "_frombuffer"): _FROMBUFFER,
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): _plain_dtype,
-        ("_codecs", "encode"): codecs.encode,
+        ("numpy.core.multiarray", "_reconstruct"): _Reconstruct,
+        ("numpy._core.multiarray", "_reconstruct"): _Reconstruct,
+        ("numpy.core.numeric", "_frombuffer"): _FromBuffer,
+        ("numpy._core.numeric", "_frombuffer"): _FromBuffer,
+        ("numpy", "ndarray"): _NDARRAY,
+        ("numpy", "dtype"): _Dtype,
+        ("_codecs", "encode"): _latin1,
+        ("__builtin__", "bytes"): _empty_bytes,  # Protocol 2 names builtins as Python 2 did.
+        ("builtins", "bytes"): _empty_bytes,
     }
 
     def __init__(self, file: IO[bytes], path: str):
@@ -109,32 +234,164 @@ class BatchUnpickler(pickle.Unpickler):
             raise UnsafePickleError(self.path, module, name) from None
 
 
+# The dtypes an array in a batch may have, as byte order and type code: integers.
+_UINT8 = frozenset({"|u1"})
+_INTEGERS = frozenset({"|u1", "|i1"} | {f"{e}{k}{n}" for e in "<>" for k in "iu" for n in "248"})
+# numpy's BUILD state of a plain number's dtype, after the byte order: no subarray, names,
+# fields or layout, and no flags (an object dtype's flags say it holds pointers).
+_PLAIN_DTYPE_STATE = (None, None, None, -1, -1, 0)
+
+
+def _text(value: Any) -> str | None:
+    """A str, or Python 2's str (bytes here) decoded; None for anything else."""
+    if type(value) is bytes:
+        return value.decode("latin-1")
+    return value if type(value) is str else None
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) in (int, bool)
+
+
+def _dtype(record: Any, what: str, allowed: frozenset[str]) -> np.dtype:
+    """The dtype that ``record`` describes, if it is one of ``allowed``."""
+    if type(record) is not _Dtype or len(record.args) != 3:
+        raise _Refused(f"the dtype of {what} is not numpy.dtype(type, align, copy)")
+    if len(record.states) != 1:  # A second BUILD would change the dtype after it was used.
+        raise _Refused(
+            f"the dtype of {what} is given {len(record.states)} states, where numpy's pickles "
+            "give it one"
+        )
+    code, align, copy = record.args
+    state = record.states[0]
+    if not (_is_int(align) and _is_int(copy) and type(state) is tuple and len(state) == 8):
+        raise _Refused(f"the dtype of {what} has arguments or a state numpy never writes")
+    version, order, layout = state[0], _text(state[1]), state[2:]
+    if version != 3 or layout != _PLAIN_DTYPE_STATE or order is None or _text(code) is None:
+        raise _Refused(
+            f"the dtype of {what} is not a plain number: its state gives it fields, a "
+            "subarray, object flags or a layout of its own"
+        )
+    typestr = f"{order}{_text(code)}"
+    if typestr not in allowed:
+        raise _Refused(f"{what} has dtype {typestr[:20]!r}, not one of {sorted(allowed)}")
+    return np.dtype(typestr)  # One of our own strings.
+
+
+def _array_parts(record: Any, what: str) -> tuple[Any, Any, Any, Any]:
+    """``(raw bytes, dtype record, shape, order)`` of either kind of array pickle."""
+    if type(record) is _FromBuffer and len(record.args) == 4 and not record.states:
+        return record.args
+    if type(record) is _Reconstruct and record.args[:2] == (_NDARRAY, (0,)):
+        typecode = record.args[2:]
+        state = record.states[0] if len(record.states) == 1 else None
+        if typecode in ((b"b",), ("b",)) and type(state) is tuple and len(state) == 5:
+            version, shape, dtype, is_fortran, raw = state
+            if version == 1 and _is_int(is_fortran) and is_fortran in (0, 1):
+                return raw, dtype, shape, "F" if is_fortran else "C"
+    if isinstance(record, _Call):
+        raise _Refused(f"{what} is a numpy array pickled otherwise than numpy does")
+    raise _Refused(f"{what} is a {type(record).__name__}, not a numpy array")
+
+
+def _array(record: Any, what: str, allowed: frozenset[str], ndim: int) -> np.ndarray:
+    """The ``ndim``-dimensional array that ``record`` describes, checked before it is built."""
+    raw, dtype_record, shape, order = _array_parts(record, what)
+    dtype = _dtype(dtype_record, what, allowed)
+    # No size can exceed the file's bytes; bounding them keeps the messages below printable.
+    sizes = type(shape) is tuple and len(shape) == ndim
+    if not (sizes and all(type(n) is int and 0 <= n <= MAX_FILE_BYTES for n in shape)):
+        raise _Refused(f"{what} does not have {ndim} sizes of at most {MAX_FILE_BYTES:,}")
+    if order not in ("C", "F"):
+        raise _Refused(f"{what} has no memory order C or F")
+    if type(raw) not in (bytes, bytearray):
+        raise _Refused(f"the values of {what} are a {type(raw).__name__}, not bytes")
+    expected = math.prod(shape) * dtype.itemsize
+    if len(raw) != expected:
+        raise _Refused(
+            f"{what} has shape {shape} of {dtype} ({expected} bytes) but {len(raw)} bytes"
+        )
+    # Built from checked plain data only: raw bytes, a dtype of ours and a shape of ints.
+    return np.frombuffer(raw, dtype).reshape(shape, order=order).copy()
+
+
+def _images(record: Any) -> np.ndarray:
+    """``data``: uint8 ``[N, 3072]``, 1 <= N <= MAX_IMAGES."""
+    data = _array(record, "'data'", _UINT8, ndim=2)
+    if data.shape[1] != PIXELS or not 1 <= len(data) <= MAX_IMAGES:
+        raise _Refused(
+            f"'data' has shape {data.shape}; expected [N, {PIXELS}] with 1 <= N <= {MAX_IMAGES}"
+        )
+    return data
+
+
+def _labels(value: Any, count: int) -> np.ndarray:
+    """``labels``: a list of ``count`` ints, or an integer array, each in 0..9."""
+    if type(value) is list:
+        if not all(type(label) is int for label in value):
+            raise _Refused("'labels' holds something other than ints")
+        if any(not 0 <= label < NUM_CLASSES for label in value):
+            raise _Refused(f"'labels' has labels outside 0..{NUM_CLASSES - 1}")
+        labels = np.array(value, np.int32)
+    else:
+        labels = _array(value, "'labels'", _INTEGERS, ndim=1)
+        if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+            raise _Refused(f"'labels' has labels outside 0..{NUM_CLASSES - 1}")
+    if len(labels) != count:
+        raise _Refused(f"it has {len(labels)} labels for {count} images")
+    return labels.astype(np.int32)
+
+
+def _read(path: str | Path) -> bytes:
+    """The file's bytes, refusing one larger than any CIFAR-10 batch before reading it all."""
+    with open(path, "rb") as f:
+        raw = f.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise BatchFormatError(
+            path, f"it is larger than {MAX_FILE_BYTES:,} bytes (a real batch is 30 MiB)"
+        )
+    return raw
+
+
+def _unpickle(raw: bytes, path: str | Path) -> dict[str | None, Any]:
+    """The batch dict, its keys as str, its arrays still :class:`_Call` records."""
+    _check_opcodes(raw, path)
+    try:
+        batch = BatchUnpickler(io.BytesIO(raw), str(path)).load()
+    except BatchFormatError:
+        raise
+    except _Refused as e:
+        raise BatchFormatError(path, str(e)) from None
+    except Exception as e:  # A malformed pickle: pickle's own error, with the file's name.
+        raise BatchFormatError(path, f"unpickling failed ({type(e).__name__}: {e})") from None
+    if type(batch) is not dict:
+        raise BatchFormatError(path, f"it holds a {type(batch).__name__}, not a dict")
+    return {_text(k): v for k, v in batch.items()}
+
+
 def load_batch(path: str | Path) -> Split:
     """One CIFAR-10 python batch file, checked: images ``[N, 32, 32, 3]`` and labels ``[N]``.
 
+    Only plain data comes out of the file: the unpickler records what numpy's pickles
+    ask for, and arrays are built from checked raw bytes, shape and integer dtype.
+
     Raises:
       UnsafePickleError: the file names any other global than the format's.
-      ValueError: the file is a pickle but not a CIFAR-10 batch.
+      BatchFormatError: the file is not a CIFAR-10 batch (a ``ValueError``).
     """
-    with open(path, "rb") as f:
-        batch = BatchUnpickler(f, str(path)).load()
-    if not isinstance(batch, dict):
-        raise ValueError(f"{path} is not a CIFAR-10 batch: it holds a {type(batch).__name__}.")
-    batch = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in batch.items()}
-    data, labels = batch.get("data"), batch.get("labels")
-    pixels = 3 * IMAGE_SIZE * IMAGE_SIZE
-    if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2):
-        raise ValueError(f"{path} is not a CIFAR-10 batch: no uint8 array [N, {pixels}] 'data'.")
-    if data.shape[1] != pixels or labels is None or len(labels) != len(data):
-        raise ValueError(
-            f"{path} is not a CIFAR-10 batch: data has shape {data.shape}, and there are "
-            f"{'no' if labels is None else len(labels)} labels; expected [N, {pixels}] and N."
-        )
-    labels = np.asarray(labels, np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-        raise ValueError(f"{path} has labels outside 0..{NUM_CLASSES - 1}.")
+    batch = _unpickle(_read(path), path)
+    missing = [key for key in ("data", "labels") if key not in batch]
+    if missing:
+        raise BatchFormatError(path, f"it has no {' or '.join(map(repr, missing))}")
+    try:
+        data = _images(batch["data"])
+        labels = _labels(batch["labels"], len(data))
+    except _Refused as e:
+        raise BatchFormatError(path, str(e)) from None
+    except Exception as e:  # Whatever else the file's odd contents set off, with its name.
+        raise BatchFormatError(path, f"checking it failed ({type(e).__name__}: {e})") from None
     images = data.reshape(-1, 3, IMAGE_SIZE, IMAGE_SIZE).transpose(0, 2, 3, 1)
-    return Split(np.ascontiguousarray(images), labels.astype(np.int32))
+    return Split(np.ascontiguousarray(images), labels)
 
 
 def load_cifar10(data_dir: str | Path) -> Dataset:
