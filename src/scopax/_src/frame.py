@@ -24,20 +24,34 @@ from scopax._src import errors
 if TYPE_CHECKING:
     from scopax._src.scope import VariableScope
 
+
+
+def _eval_trace() -> Any:
+    # Asked of JAX itself (not recognised by its class name): the trace in which
+    # ensure_compile_time_eval runs ops is the evaluation trace.
+    with jax.ensure_compile_time_eval():
+        return find_top_trace(())
+
+
 # The trace outside every JAX transform: JAX's one evaluation trace. Op names given there
 # reach nothing: each trace that starts from eager code (jit, make_jaxpr, an eager
 # primitive's own jit, the body of an eager lax.scan) begins with an empty name stack, so
-# variable and name scopes skip jax.named_scope while `find_top_trace(()) is EAGER_TRACE`
-# (an identity test, cheap enough for every scope of an eager apply; tested in
-# tests/test_source_info.py). Should scopax be imported inside a transform, there is no
-# evaluation trace to take, and every scope names its ops: always correct, only slower
-# when eager.
-_TOP = find_top_trace(())
-EAGER_TRACE = _TOP if type(_TOP).__name__ == "EvalTrace" else None
-# A weak reference to it, taken once: every eager frame records the same one. (Without an
-# evaluation trace no frame is eager, and this reference is never used.)
-_EAGER_REF = weakref.ref(_TOP)
-del _TOP
+# variable and name scopes skip jax.named_scope when is_eager() (tested in
+# tests/test_source_info.py). Should scopax be imported inside a transform, the trace
+# found here is not the one eager code later runs in, is_eager() is never true, and every
+# scope names its ops: always correct, only slower when eager.
+EAGER_TRACE = _eval_trace()
+# A weak reference to it, taken once: every eager frame records the same one.
+_EAGER_REF = weakref.ref(EAGER_TRACE)
+
+
+def is_eager() -> bool:
+    """Whether ops called now run eagerly, outside every JAX trace.
+
+    The one way scopax asks; an identity test, cheap enough for every scope of an
+    eager ``apply``.
+    """
+    return find_top_trace(()) is EAGER_TRACE
 
 
 FRAME: contextvars.ContextVar[Frame | None] = contextvars.ContextVar("scopax_frame", default=None)

@@ -8,11 +8,9 @@ from typing import Any, NamedTuple
 
 import jax
 import numpy as np
-from jax.extend.core import find_top_trace
 
 from scopax._src import errors
 from scopax._src import frame as frame_lib
-from scopax._src.frame import EAGER_TRACE
 
 
 class _ReuseMode:
@@ -390,7 +388,7 @@ class _Entered(NamedTuple):
 
 def _is_eager(frame: frame_lib.Frame) -> bool:
     """Whether ops traced now run outside every trace, so op names reach no program."""
-    return frame.eager and find_top_trace(()) is EAGER_TRACE
+    return frame.eager and frame_lib.is_eager()
 
 
 def _check_name(name: Any, argument: str) -> None:
@@ -447,7 +445,7 @@ class name_scope:
             old = frame.name_scope
             frame.name_scope = old + self._name + "/"
         # As in variable_scope: outside every trace a name reaches no program.
-        named = None if find_top_trace(()) is EAGER_TRACE else jax.named_scope(self._name)
+        named = None if frame_lib.is_eager() else jax.named_scope(self._name)
         self._stack.append((frame, old, named))
         if named is not None:
             named.__enter__()

@@ -22,7 +22,7 @@ from scopax._src import errors
 from scopax._src import frame as frame_lib
 from scopax._src.params import Params, flatten, unflatten
 from scopax._src.scope import variable_scope
-from scopax._src.variables import check_new_name
+from scopax._src.variables import add_created, check_new_name
 
 Mapper = Callable[[Callable[..., Any], Any], tuple[Any, Any]]
 
@@ -104,8 +104,8 @@ def run_stacked(
             if var in frame.values:
                 raise errors.VariableExistsError(var)
             check_new_name(frame, var)
+            add_created(frame, var, value, trainable=True)
             frame.values[var] = value
-            frame.created_params[var] = value
         for var in read:
             if var not in created:
                 frame.values[var] = source[var]

@@ -268,12 +268,22 @@ def _create(
         else:
             key = frame.rng  # A constant ignores its key; deriving one would cost a fold_in.
         value = _call_initializer(name, initializer, key, shape, dtype)
+    add_created(frame, name, value, trainable)
+    return value
+
+
+def add_created(frame: frame_lib.Frame, name: str, value: Any, trainable: bool) -> None:
+    """Record a variable that ``init`` made: the one place where the created trees grow.
+
+    :func:`get_variable` makes values with their initializers; the lifted transforms
+    (``sx.layer_stack``, per-member ``sx.vmap``) make them stacked, in a mapped body,
+    and record them here after their own existence and name checks.
+    """
     if trainable:
         frame.created_params[name] = value
     else:
         frame.created_state[name] = value
         frame.state_ids[id(value)] = (name, value)
-    return value
 
 
 def _no_state(frame: frame_lib.Frame, name: str) -> Exception:
