@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck pytest docs notebooks bench bench-full clean
+.PHONY: demo test test-min lint typecheck pytest docs notebooks bench bench-full clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,36 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# test-min runs the same pytest in a separate venv holding the oldest jax, jaxlib and numpy
+# that pyproject.toml allows: each `name>=X` in [project] dependencies becomes `name==X` in a
+# constraints file, so installing the dev and docs extras cannot upgrade them.
+VENV_MIN := .venv-min
+PY_MIN := $(VENV_MIN)/bin/python
+MIN_STAMP := $(VENV_MIN)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+define MIN_PINS_PY
+import tomllib
+for dep in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]:
+    name, sep, version = dep.partition(">=")
+    if not sep or "," in version or ";" in version:
+        raise SystemExit(f"test-min: need a plain 'name>=version' lower bound, got {dep!r}")
+    print(f"{name.strip()}=={version.strip()}")
+endef
+export MIN_PINS_PY
+
+$(MIN_STAMP): pyproject.toml
+	test -x $(PY_MIN) || $(PYTHON) -m venv $(VENV_MIN)
+	$(PY_MIN) -c "$$MIN_PINS_PY" > $(VENV_MIN)/constraints.txt
+	cat $(VENV_MIN)/constraints.txt
+	$(PY_MIN) -m pip install -q --upgrade pip
+	$(PY_MIN) -m pip install -q -c $(VENV_MIN)/constraints.txt -e '.[dev,docs]'
+	$(PY_MIN) -m pip check
+	touch $(MIN_STAMP)
+
+test-min: $(MIN_STAMP)
+	$(PY_MIN) -m pip list 2>/dev/null | grep -E '^(jax|jaxlib|numpy) '
+	$(PY_MIN) -m pytest -q
+
 # pytest runs the notebooks in smoke mode; this runs them in full.
 notebooks: $(STAMP)
 	SCOPAX_SMOKE=0 $(PY) -m pytest -q --nbmake notebooks
@@ -56,4 +86,4 @@ bench-full: $(VENV)/.bench-installed
 	$(PY) benchmarks/lifted.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV_MIN) .pytest_cache .ruff_cache .hypothesis
