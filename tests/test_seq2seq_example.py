@@ -80,3 +80,30 @@ def test_example_models_golden_names(train, kind):
         path.write_text(text)
     assert path.exists(), f"No golden file {path}; run with SCOPAX_REGEN_GOLDEN=1 to write it."
     assert text == path.read_text(), f"The variables of the {kind} example changed:\n{text}"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--eval-every", "0"),  # Was a ZeroDivisionError after the first step.
+        ("--steps", "-5"),
+        ("--batch", "two"),
+        ("--hidden", "0"),
+        ("--min-len", "-1"),
+        ("--lr", "nan"),
+        ("--seed", "-1"),
+        ("--seed", str(2**32)),
+        ("--eval-size", "1.5"),
+    ],
+)
+def test_bad_numbers_are_argparse_errors_naming_the_flag(train, capsys, flag, value):
+    with pytest.raises(SystemExit) as info:
+        train.parse_args([flag, value])
+    assert info.value.code == 2
+    assert f"error: argument {flag}: must be " in capsys.readouterr().err
+
+
+def test_min_len_above_max_len_is_an_argparse_error(train, capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--min-len", "9", "--max-len", "8"])
+    assert "error: --min-len 9 exceeds --max-len 8" in capsys.readouterr().err

@@ -14,9 +14,10 @@ including EOS is.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -95,20 +96,48 @@ def sequence_accuracy(logits: jax.Array, targets: Any, weights: Any) -> jax.Arra
     return jnp.mean(~jnp.any(wrong, axis=0))
 
 
+def _number(kind: Callable[[str], Any], what: str, ok: Callable[[Any], bool]) -> Any:
+    """An argparse ``type``: ``kind(text)`` if ``ok`` of it, else argparse's error, which
+    names the flag ("argument --eval-every: must be a positive integer, got '0'")."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+POSITIVE_INT = _number(int, "a positive integer", lambda n: n > 0)
+NONNEGATIVE_INT = _number(int, "an integer of 0 or more", lambda n: n >= 0)
+# numpy's RandomState takes seeds below 2**32, and the run also seeds with seed + 2.
+SEED = _number(int, f"an integer in 0..{2**32 - 3}", lambda n: 0 <= n <= 2**32 - 3)
+POSITIVE_FLOAT = _number(float, "a positive finite number", lambda x: 0 < x < math.inf)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--model", choices=["attention", "tied"], default="attention")
-    parser.add_argument("--steps", type=int, default=None, help="default: 800 (tied: 3000)")
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--hidden", type=int, default=None, help="default: 64 (tied: 128)")
-    parser.add_argument("--embedding", type=int, default=16)
-    parser.add_argument("--min-len", type=int, default=5)
-    parser.add_argument("--max-len", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--eval-every", type=int, default=250)
-    parser.add_argument("--eval-size", type=int, default=500)
+    parser.add_argument("--steps", type=POSITIVE_INT, help="default: 800 (tied: 3000)")
+    parser.add_argument("--batch", type=POSITIVE_INT, default=64)
+    parser.add_argument("--seed", type=SEED, default=0)
+    parser.add_argument("--hidden", type=POSITIVE_INT, help="default: 64 (tied: 128)")
+    parser.add_argument("--embedding", type=POSITIVE_INT, default=16)
+    parser.add_argument("--min-len", type=NONNEGATIVE_INT, default=5)
+    parser.add_argument("--max-len", type=POSITIVE_INT, default=8)
+    parser.add_argument("--lr", type=POSITIVE_FLOAT, default=3e-3)
+    parser.add_argument("--eval-every", type=POSITIVE_INT, default=250)
+    parser.add_argument("--eval-size", type=POSITIVE_INT, default=500)
     args = parser.parse_args(argv)
+    if args.min_len > args.max_len:
+        parser.error(
+            f"--min-len {args.min_len} exceeds --max-len {args.max_len}; pass a --min-len of "
+            "at most --max-len"
+        )
     if args.steps is None:
         args.steps = 800 if args.model == "attention" else 3000
     if args.hidden is None:
