@@ -326,3 +326,25 @@ def test_training_checkpoints_and_resumes(tmp_path, capsys):
     assert train.restore_or_start(manager, fresh, resume=False) is fresh
     assert manager.latest_step() is None
     manager.close()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--eval-every", "0"),  # Was a ZeroDivisionError after the first step.
+        ("--batch-size", "0"),
+        ("--eval-batch-size", "-1"),
+        ("--steps", "ten"),
+        ("--learning-rate", "inf"),
+        ("--epochs-per-decay", "nan"),
+        ("--momentum", "1"),
+        ("--ema-decay", "1.5"),
+        ("--seed", "-1"),
+        ("--builtin-size", "0"),
+    ],
+)
+def test_bad_numbers_are_argparse_errors_naming_the_flag(capsys, flag, value):
+    with pytest.raises(SystemExit) as info:
+        train.parse_args([flag, value, *(["100"] if flag == "--builtin-size" else [])])
+    assert info.value.code == 2
+    assert f"error: argument {flag}: must be " in capsys.readouterr().err

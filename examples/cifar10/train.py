@@ -30,7 +30,7 @@ import argparse
 import math
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -60,29 +60,54 @@ class TrainState(NamedTuple):
     ema: Any  # The moving average of every variable: an sx.Params like params.
 
 
+def _number(kind: Callable[[str], Any], what: str, ok: Callable[[Any], bool]) -> Any:
+    """An argparse ``type``: ``kind(text)`` if ``ok`` of it, else argparse's error, which
+    names the flag ("argument --eval-every: must be a positive integer, got '0'")."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+POSITIVE_INT = _number(int, "a positive integer", lambda n: n > 0)
+SEED = _number(int, f"an integer in 0..{2**32 - 1}", lambda n: 0 <= n < 2**32)
+POSITIVE_FLOAT = _number(float, "a positive finite number", lambda x: 0 < x < math.inf)
+FRACTION = _number(float, "a number in [0, 1]", lambda x: 0 <= x <= 1)
+MOMENTUM = _number(float, "a number in [0, 1)", lambda x: 0 <= x < 1)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--data-dir", help="extracted cifar-10-batches-py (default: built-in)")
-    parser.add_argument("--steps", type=int, default=600, help="train until this step")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--eval-every", type=int, default=200, help="steps between evaluations")
-    parser.add_argument("--eval-batch-size", type=int, default=500)
-    parser.add_argument("--learning-rate", type=float, default=0.1, help="TF: 0.1")
-    parser.add_argument("--epochs-per-decay", type=float, default=350.0, help="TF: 350")
-    parser.add_argument("--momentum", type=float, default=0.0, help="TF: 0 (plain SGD)")
+    parser.add_argument("--steps", type=POSITIVE_INT, default=600, help="train until this step")
+    parser.add_argument("--batch-size", type=POSITIVE_INT, default=64)
+    parser.add_argument(
+        "--eval-every", type=POSITIVE_INT, default=200, help="steps between evaluations"
+    )
+    parser.add_argument("--eval-batch-size", type=POSITIVE_INT, default=500)
+    parser.add_argument("--learning-rate", type=POSITIVE_FLOAT, default=0.1, help="TF: 0.1")
+    parser.add_argument("--epochs-per-decay", type=POSITIVE_FLOAT, default=350.0, help="TF: 350")
+    parser.add_argument("--momentum", type=MOMENTUM, default=0.0, help="TF: 0 (plain SGD)")
     parser.add_argument(
         "--ema-decay",
-        type=float,
+        type=FRACTION,
         default=0.99,
         help="TF: 0.9999, which averages over ~10,000 steps of its 10^6-step runs; 0.99 "
         "averages over the last ~100 steps of this example's short runs",
     )
     parser.add_argument("--checkpoint-dir", type=Path, default=DEFAULT_CHECKPOINT_DIR)
     parser.add_argument("--resume", action="store_true", help="continue from the latest step")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=SEED, default=0)
     parser.add_argument(
         "--builtin-size",
-        type=int,
+        type=POSITIVE_INT,
         nargs=2,
         default=(5000, 1000),
         metavar=("TRAIN", "TEST"),
