@@ -12,6 +12,7 @@ from scopax._src.errors import CheckpointMismatchError as CheckpointMismatchErro
 from scopax._src.errors import CheckpointNotFoundError as CheckpointNotFoundError
 from scopax._src.errors import CheckpointTreeError as CheckpointTreeError
 from scopax._src.errors import DtypeMismatchError as DtypeMismatchError
+from scopax._src.errors import GraphOnlyError as GraphOnlyError
 from scopax._src.errors import InitializerDtypeError as InitializerDtypeError
 from scopax._src.errors import InitializerShapeError as InitializerShapeError
 from scopax._src.errors import InitializerSignatureError as InitializerSignatureError
@@ -27,6 +28,7 @@ from scopax._src.errors import MissingRngError as MissingRngError
 from scopax._src.errors import NameConflictError as NameConflictError
 from scopax._src.errors import NonTrainableInTransformError as NonTrainableInTransformError
 from scopax._src.errors import NotInTransformError as NotInTransformError
+from scopax._src.errors import OpArgumentError as OpArgumentError
 from scopax._src.errors import ParamDtypeError as ParamDtypeError
 from scopax._src.errors import ParamShapeError as ParamShapeError
 from scopax._src.errors import ParamsImmutableError as ParamsImmutableError

@@ -442,6 +442,30 @@ class CheckpointTreeError(ScopaxError, TypeError):
         super().__init__(f"{name}: {why}" if name else why)
 
 
+class GraphOnlyError(ScopaxError, ValueError):
+    """A TF1 name that only a graph and a session give (``tf.placeholder``, ``tf.Session``...).
+
+    ``scopax.compat.v1`` does not fake it: the message says what replaces it.
+    """
+
+    def __init__(self, name: str, instead: str):
+        self.name = name
+        self.instead = instead
+        super().__init__(
+            f"tf.{name} needs a TF1 graph and session, which scopax replaces with pure "
+            f"functions; {instead}"
+        )
+
+
+class OpArgumentError(ScopaxError, ValueError):
+    """A ``scopax.compat.v1`` op got an argument that TF1 rejects or JAX cannot compile."""
+
+    def __init__(self, op: str, argument: str, why: str):
+        self.op = op
+        self.argument = argument
+        super().__init__(f"tf.{op} got {argument}: {why}")
+
+
 class MissingDependencyError(ScopaxError, ValueError, ImportError):
     """An optional package that a feature needs is not installed."""
 
