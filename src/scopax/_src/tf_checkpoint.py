@@ -19,7 +19,11 @@ from scopax._src.params import Params, as_flat, unflatten
 from scopax._src.tf_bundle import DTYPES, Bundle
 
 
-def load_tf_checkpoint(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+def load_tf_checkpoint(
+    path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
+    *,
+    within: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = None,
+) -> dict[str, np.ndarray]:
     """Every tensor of a TF1 checkpoint, as NumPy arrays keyed by TF's full names.
 
     >>> import scopax as sx
@@ -37,25 +41,40 @@ def load_tf_checkpoint(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     Strings (``DT_STRING``) come back as object arrays of ``bytes``, and ``bfloat16`` and
     ``float8`` as JAX's NumPy dtypes.
 
+    Memory is bounded by the files: the result and the data files' bytes, plus a small
+    multiple of the ``.index`` file; only regular files are read, each no further than its
+    size. A directory's ``checkpoint`` file may name a checkpoint anywhere on disk, as in
+    TF; pass ``within`` to refuse one outside a directory you trust.
+
     Args:
       path: the prefix that TF prints (``".../model.ckpt-1000"``), its ``.index`` file,
-        or a directory with TF's ``checkpoint`` file (its latest checkpoint is read).
+        or a directory with TF's ``checkpoint`` file (its latest checkpoint is read); a
+        str, bytes or ``os.PathLike``.
+      within: if given, a directory: every file read (symbolic links resolved) must lie
+        in it, or ``CheckpointNotFoundError`` is raised before reading it.
 
     Returns:
       A dict from full names (``"model/conv1/weights"``, ``".../weights/Adam"``,
       ``"global_step"``) to arrays, in sorted order.
 
     Raises:
-      CheckpointNotFoundError: no checkpoint at ``path``, or one of its files is missing.
+      CheckpointNotFoundError: no checkpoint at ``path``, one of its files is missing, or
+        it lies outside ``within``.
       CheckpointCorruptError: a file is truncated, fails a checksum, or is not a checkpoint.
       UnsupportedCheckpointError: a tensor's dtype has no NumPy equivalent
-        (``DT_VARIANT``, ``DT_RESOURCE``), or the index is Snappy-compressed.
+        (``DT_VARIANT``, ``DT_RESOURCE``), the index is Snappy-compressed, or a file is
+        not a regular file (a FIFO, a device).
+      CheckpointTreeError: ``path`` or ``within`` is not a path.
     """
-    bundle = Bundle(path)
+    bundle = Bundle(path, within)
     return {name: bundle.read(name) for name in bundle.tensors}
 
 
-def list_tf_checkpoint(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[int, ...], str]]:
+def list_tf_checkpoint(
+    path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
+    *,
+    within: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = None,
+) -> dict[str, tuple[tuple[int, ...], str]]:
     """The names, shapes and dtypes in a TF1 checkpoint, without reading its tensors.
 
     >>> import scopax as sx
@@ -72,15 +91,17 @@ def list_tf_checkpoint(path: str | os.PathLike[str]) -> dict[str, tuple[tuple[in
 
     Args:
       path: as for :func:`load_tf_checkpoint`.
+      within: as for :func:`load_tf_checkpoint`.
 
     Returns:
       A dict from full names to ``(shape, dtype name)``, the dtype named as TF does
       (``"float32"``, ``"bfloat16"``, ``"string"``).
 
     Raises:
-      CheckpointNotFoundError, CheckpointCorruptError: as :func:`load_tf_checkpoint`.
+      CheckpointNotFoundError, CheckpointCorruptError, UnsupportedCheckpointError,
+      CheckpointTreeError: as :func:`load_tf_checkpoint`.
     """
-    bundle = Bundle(path)
+    bundle = Bundle(path, within)
     return {name: (t.entry.shape, bundle.dtype_name(name)) for name, t in bundle.tensors.items()}
 
 
@@ -93,8 +114,10 @@ _MISMATCH_FIX = (
 
 def restore_from_tf(
     params: Mapping[str, Any],
-    path: str | os.PathLike[str],
+    path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
     assignment_map: Mapping[str, str] | None = None,
+    *,
+    within: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = None,
 ) -> Params:
     """``params`` with values from a TF1 checkpoint, like ``tf.train.init_from_checkpoint``.
 
@@ -128,6 +151,7 @@ def restore_from_tf(
         variable; the most specific entry for a variable wins. Variables it does not
         cover keep their values. ``None`` (the default) is ``{"/": "/"}``: every
         variable, under its own name.
+      within: as for :func:`load_tf_checkpoint`.
 
     Returns:
       A new :class:`Params` with the restored values.
@@ -135,10 +159,14 @@ def restore_from_tf(
     Raises:
       CheckpointMismatchError: names missing in the checkpoint, shape or dtype
         mismatches, values out of range, or ``assignment_map`` entries that cover nothing.
-      CheckpointNotFoundError, CheckpointCorruptError: as :func:`load_tf_checkpoint`.
+      CheckpointTreeError: ``params`` is not a tree of arrays, or ``assignment_map`` not
+        a mapping.
+      CheckpointNotFoundError, CheckpointCorruptError, UnsupportedCheckpointError: as
+        :func:`load_tf_checkpoint`.
     """
     flat = _flat_params(params)
-    bundle = Bundle(path)
+    _check_assignment_map(assignment_map)
+    bundle = Bundle(path, within)
     plan, problems = _plan(flat, assignment_map)
     for name, leaf in flat.items():
         if name not in plan and isinstance(leaf, jax.ShapeDtypeStruct):
@@ -175,6 +203,17 @@ def _flat_params(params: Any) -> dict[str, Any]:
         if not (hasattr(leaf, "shape") and hasattr(leaf, "dtype")):
             raise CheckpointTreeError(name, f"expected an array, got {type(leaf).__name__}")
     return flat
+
+
+def _check_assignment_map(assignment_map: Any) -> None:
+    # Its entries are checked one by one in _plan; here only what _plan iterates.
+    if assignment_map is not None and not isinstance(assignment_map, Mapping):
+        raise CheckpointTreeError(
+            "",
+            "sx.restore_from_tf expects assignment_map to be a Mapping {checkpoint name: "
+            f"params name}} or None, got {type(assignment_map).__name__}; e.g. "
+            "{'old_scope/': 'new_scope/'} or {'old/w': 'new/w'}",
+        )
 
 
 def _plan(

@@ -3,12 +3,14 @@
 The table is LevelDB's: data blocks of prefix-compressed keys with restart points, an
 index block of block handles, a footer with a magic number, and masked crc32c trailers.
 Only what TF's bundle uses of the protobuf wire format is decoded. Every length and offset
-is checked against its buffer; a damaged file raises ``Corrupt``.
+is checked against its buffer; a damaged file raises ``Corrupt``. Entries are read one
+at a time, and the keys that prefix compression expands are capped at a multiple of the
+file's size, so that no file makes the reader quadratic in memory or time.
 """
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ from scopax._src.crc32c import crc32c, unmask
 _TABLE_MAGIC = 0xDB4775248B80FB57
 _FOOTER_SIZE = 48  # Two block handles padded to 40 bytes, then the magic number.
 _BLOCK_TRAILER = 5  # Compression type byte and masked crc32c.
+KEY_EXPANSION = 32  # Key bytes per byte of .index file that the reader builds at most.
 
 
 class Corrupt(Exception):
@@ -28,7 +31,7 @@ class Unsupported(Exception):
     """Raised in the parsers; the reader turns it into UnsupportedCheckpointError."""
 
 
-def varint(buf: bytes, pos: int, limit: int, max_bytes: int = 10) -> tuple[int, int]:
+def varint(buf: bytes | memoryview, pos: int, limit: int, max_bytes: int = 10) -> tuple[int, int]:
     """A base-128 varint: 10 bytes at most for 64 bits, 5 for LevelDB's 32-bit ones."""
     result = 0
     for i in range(max_bytes):
@@ -89,7 +92,30 @@ def messages(fields: dict[int, list[tuple[int, Any]]], number: int) -> list[byte
     return out
 
 
-def _block_entries(block: bytes) -> list[tuple[bytes, bytes]]:
+class _KeyBudget:
+    """The key bytes a table may still expand to.
+
+    Prefix compression lets an entry of four bytes stand for the previous key plus one
+    byte, so without a cap the keys of an n-byte file total n²/2 bytes: a 584 KB file
+    asked for 4.6 GB. TF's writer restarts the compression every 16 keys, so each of its
+    keys is at most the bytes stored since the last restart, and all of them together at
+    most 16 times the file; twice that is the cap.
+    """
+
+    def __init__(self, file_size: int):
+        self.left = KEY_EXPANSION * file_size
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise Corrupt(
+                f"its prefix-compressed keys expand to more than {KEY_EXPANSION} times the "
+                ".index file's size, which TensorFlow's writer never produces"
+            )
+
+
+def _block_entries(block: memoryview, budget: _KeyBudget) -> Iterator[tuple[bytes, bytes]]:
+    """The (key, value) pairs of one block, one at a time, as LevelDB's block iterator."""
     n = len(block)
     if n < 4:
         raise Corrupt("a table block is shorter than its restart count")
@@ -97,9 +123,11 @@ def _block_entries(block: bytes) -> list[tuple[bytes, bytes]]:
     if num_restarts > (n - 4) // 4:
         raise Corrupt("a table block claims more restart points than it can hold")
     limit = n - 4 - 4 * num_restarts
-    restarts = np.frombuffer(block, "<u4", num_restarts, limit).tolist()
-    entries: list[tuple[bytes, bytes]] = []
-    starts: dict[int, int] = {}
+    restarts = np.frombuffer(block, "<u4", num_restarts, limit).astype(np.int64)
+    if (np.diff(restarts) <= 0).any():
+        raise Corrupt("the restart points of a table block are not in increasing order")
+    # Restart points are sorted, so one pass checks that each is an entry with a full key.
+    next_restart = 0
     pos, key = 0, b""
     while pos < limit:
         start = pos
@@ -108,17 +136,20 @@ def _block_entries(block: bytes) -> list[tuple[bytes, bytes]]:
         value_size, pos = varint(block, pos, limit, 5)
         if shared > len(key) or unshared + value_size > limit - pos:
             raise Corrupt("a table entry runs past its block")
+        if next_restart < num_restarts and restarts[next_restart] <= start:
+            if restarts[next_restart] < start or shared:
+                raise Corrupt("a restart point of a table block is not at a full key")
+            next_restart += 1
+        budget.spend(shared + unshared)
         key = key[:shared] + block[pos : pos + unshared]
         pos += unshared
-        entries.append((key, block[pos : pos + value_size]))
+        yield key, bytes(block[pos : pos + value_size])
         pos += value_size
-        starts[start] = shared
-    if entries and any(starts.get(r) != 0 for r in restarts):
+    if limit and next_restart < num_restarts:
         raise Corrupt("a restart point of a table block is not at a full key")
-    return entries
 
 
-def _read_block(data: bytes, handle: bytes, limit: int) -> tuple[bytes, int, int]:
+def _read_block(data: memoryview, handle: memoryview, limit: int) -> tuple[memoryview, int, int]:
     offset, pos = varint(handle, 0, len(handle))
     size, _ = varint(handle, pos, len(handle))
     if offset > limit or size > limit - offset or limit - offset - size < _BLOCK_TRAILER:
@@ -136,26 +167,38 @@ def _read_block(data: bytes, handle: bytes, limit: int) -> tuple[bytes, int, int
     return data[offset:end], offset, end + _BLOCK_TRAILER
 
 
-def read_table(data: bytes) -> list[tuple[bytes, bytes]]:
-    """Every (key, value) of a TF table, in order; raises Corrupt or Unsupported."""
-    n = len(data)
+def iter_table(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """Every (key, value) of a TF table, in increasing key order, one at a time.
+
+    Blocks are views into ``data``, and the keys built along the way total at most
+    ``KEY_EXPANSION`` times ``len(data)``: memory and time are linear in the file, whatever
+    it holds. Raises Corrupt or Unsupported, possibly after yielding some entries.
+    """
+    view = memoryview(data)
+    n = len(view)
     if n < _FOOTER_SIZE:
         raise Corrupt(f"the .index file has {n} bytes, fewer than a table footer")
-    footer = data[n - _FOOTER_SIZE :]
+    footer = view[n - _FOOTER_SIZE :]
     if int.from_bytes(footer[40:], "little") != _TABLE_MAGIC:
         raise Corrupt("the .index file does not end with the table magic number")
     _, pos = varint(footer, 0, 40)  # The metaindex handle: TF leaves it empty.
     _, pos = varint(footer, pos, 40)
-    index, index_start, _ = _read_block(data, footer[pos:40], n - _FOOTER_SIZE)
-    entries: list[tuple[bytes, bytes]] = []
+    index, index_start, _ = _read_block(view, footer[pos:40], n - _FOOTER_SIZE)
+    budget = _KeyBudget(n)
     end = 0
-    for _, handle in _block_entries(index):
-        block, start, block_end = _read_block(data, handle, index_start)
+    last: bytes | None = None
+    for _, handle in _block_entries(index, budget):
+        block, start, block_end = _read_block(view, memoryview(handle), index_start)
         if start < end:
             raise Corrupt("the data blocks of the .index file overlap")
         end = block_end
-        entries.extend(_block_entries(block))
-    for (a, _), (b, _) in itertools.pairwise(entries):
-        if a >= b:
-            raise Corrupt("the keys of the .index file are not in increasing order")
-    return entries
+        for key, value in _block_entries(block, budget):
+            if last is not None and key <= last:
+                raise Corrupt("the keys of the .index file are not in increasing order")
+            last = key
+            yield key, value
+
+
+def read_table(data: bytes) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) of a TF table, in order; raises Corrupt or Unsupported."""
+    return list(iter_table(data))
