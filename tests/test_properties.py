@@ -301,14 +301,21 @@ def run(program: Program) -> dict[str, jax.Array]:
 
 
 def make_fn(
-    program: Program, names: dict[str, str], record: list[dict[str, jax.Array]] | None = None
+    program: Program,
+    names: dict[str, str],
+    record: list[dict[str, jax.Array]] | None = None,
+    needs_values: bool = False,
 ) -> Callable[[jax.Array], tuple[dict[str, jax.Array], jax.Array]]:
     """``fn(x)`` for sx.transform: runs ``program``, returns its arrays and some arithmetic.
 
     Also checks that two gets of one variable in a trace return the identical array.
+    With ``needs_values``, ``fn`` branches on a value of ``x`` first, as code that
+    needs concrete values does: then init must run it instead of tracing it abstractly.
     """
 
     def fn(x: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
+        if needs_values and not bool(x[0] == x[0]):
+            raise AssertionError("unreachable: x[0] is not NaN")
         got = run(program)
         first: dict[str, jax.Array] = {}
         for path, value in got.items():
@@ -449,7 +456,8 @@ def test_init_raises_what_tf1_raises_or_builds_what_tf1_builds(program: Program)
     note(f"program = {program!r}")
     expected = predict(program)
     record: list[dict[str, jax.Array]] = []
-    model = sx.transform(make_fn(program, expected.names, record))
+    # What fn sees at init is recorded by a side effect: init must run it for values.
+    model = sx.transform(make_fn(program, expected.names, record, needs_values=True))
     try:
         params = model.init(KEY, X)
     except Exception as e:
@@ -556,6 +564,21 @@ def test_each_value_depends_only_on_the_rng_and_the_full_name(
     for name in set(params) & set(reordered_params):
         if reordered_specs[name] == expected.specs[name]:
             _assert_same(reordered_params[name], params[name], f"{name} reordered")
+
+
+@_settings(40)
+@given(valid_programs)
+def test_init_without_a_run_makes_a_runs_values(program: Program) -> None:
+    """init traces fn abstractly and runs only the initializers: bit for bit a run's values."""
+    expected = predict(program)
+    traced = sx.transform(make_fn(program, expected.names))
+    run_fn = sx.transform(make_fn(program, expected.names, needs_values=True))
+    for init in (traced.init, jax.jit(traced.init)):
+        params, ran = sx.flatten(init(KEY, X)), sx.flatten(run_fn.init(KEY, X))
+        assert list(params) == list(ran)
+        for name in params:
+            assert params[name].dtype == ran[name].dtype, name
+            np.testing.assert_array_equal(np.asarray(params[name]), np.asarray(ran[name]), name)
 
 
 @_settings(25)

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from scopax._src.scope import VariableScope
 
 
-
 def _eval_trace() -> Any:
     # Asked of JAX itself (not recognised by its class name): the trace in which
     # ensure_compile_time_eval runs ops is the evaluation trace.
@@ -159,6 +158,7 @@ class Frame:
         "is_init",
         "name_scope",
         "prefixes",
+        "recipes",
         "reg_losses",
         "rng",
         "rng_count",
@@ -213,6 +213,10 @@ class Frame:
         self.shardings: dict[str, Any] = {} if is_init else _NOTHING  # pyright: ignore[reportAttributeAccessIssue]
         # The scope of a layer_stack / per-member vmap whose members this sub-frame runs.
         self.stacked: str | None = None
+        # Set while init discovers its variables abstractly (see transform._init): how to
+        # make each created value again, outside the trace; None once the values cannot be
+        # made without running the function (they depend on its inputs).
+        self.recipes: list[Any] | None = None
         # Run outside any trace: scopes opened directly in it need not name ops.
         trace = find_top_trace(())
         self.eager = eager = trace is EAGER_TRACE

@@ -13,6 +13,7 @@ from scopax._src import errors
 from scopax._src import frame as frame_lib
 from scopax._src.params import Params, as_flat, unflatten
 from scopax._src.scope import VariableScope
+from scopax._src.variables import make_value
 
 
 class Transformed(NamedTuple):
@@ -88,6 +89,87 @@ def _run(
     return out, frame
 
 
+def _init(
+    fn: Callable[..., Any],
+    with_state: bool,
+    rng: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The variables ``fn`` creates, made without running its forward pass for values.
+
+    ``fn`` is traced abstractly (``jax.eval_shape``: no op runs, nothing compiles) in an
+    init frame that records how each variable is made; then only the initializers run,
+    with the same arguments, so the values are those of a plain run. Eagerly, that skips
+    dispatching (and compiling, per new shape) every op of the forward pass.
+
+    It runs the function instead when discovery cannot stand in for a run: a variable
+    whose initial value is computed in the function (from its inputs or other
+    variables), variables made in a stacked body, or a function that needs concrete
+    values (Python control flow on them). Any other error is raised from the discovery
+    trace: the same code raises it in a run.
+    """
+    recipes = _discover(fn, with_state, rng, args, kwargs)
+    if recipes is not None:
+        try:
+            made = [(recipe, make_value(recipe, rng)) for recipe in recipes]
+        except jax.errors.UnexpectedTracerError:
+            pass  # An initializer closed over a value of the discovery trace.
+        else:
+            params = {r.name: v for r, v in made if r.trainable}
+            state = {r.name: v for r, v in made if not r.trainable}
+            return params, state
+    _, frame = _run(fn, True, with_state, rng, None, None, args, kwargs)
+    return frame.created_params, frame.created_state
+
+
+def _discover(
+    fn: Callable[..., Any],
+    with_state: bool,
+    rng: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> list[Any] | None:
+    found: dict[str, Any] = {}
+    failed: list[Exception] = []
+
+    def trace() -> None:
+        # Built here, so that the frame belongs to the abstract trace.
+        frame = frame_lib.Frame(True, with_state, rng, VariableScope(False))
+        frame.recipes = []
+        token = frame_lib.FRAME.set(frame)
+        try:
+            fn(*args, **kwargs)
+        except Exception as e:
+            # Kept, not raised through eval_shape, which would append its own note to
+            # the message of an error that is the user's.
+            failed.append(e)
+            return
+        finally:
+            frame_lib.FRAME.reset(token)
+        found.update(recipes=frame.recipes, shardings=frame.shardings)
+
+    # Arguments are closed over, not passed: non-array arguments (flags, shapes) stay
+    # Python values, as in a run.
+    jax.eval_shape(trace)
+    if failed:
+        if isinstance(failed[0], _NEEDS_VALUES):
+            return None
+        # Any other error is the one a run would raise: the same code ran, abstractly.
+        raise failed[0]
+    recipes = found["recipes"]
+    if recipes is not None and found["shardings"]:
+        recorder = frame_lib.RECORDER.get()
+        if recorder is not None:
+            recorder.update(found["shardings"])
+    return recipes
+
+
+# What JAX raises when code needs concrete values (Python control flow on an array,
+# numpy conversion, boolean masks): such a function must run to make its variables.
+_NEEDS_VALUES = (jax.errors.JAXTypeError, jax.errors.JAXIndexError)
+
+
 def transform(fn: Callable[..., Any]) -> Transformed:
     """Turn a function that calls :func:`get_variable` into a pair of pure functions.
 
@@ -117,8 +199,7 @@ def transform(fn: Callable[..., Any]) -> Transformed:
 
     def init(rng: Any, *args: Any, **kwargs: Any) -> Params:
         rng = _check_rng(rng, required=True)
-        _, frame = _run(fn, True, False, rng, None, None, args, kwargs)
-        return unflatten(frame.created_params)
+        return unflatten(_init(fn, False, rng, args, kwargs)[0])
 
     def apply(params: Any, *args: Any, rng: Any = None, **kwargs: Any) -> Any:
         flat = as_flat(params, "params")
@@ -167,8 +248,8 @@ def transform_with_state(fn: Callable[..., Any]) -> TransformedWithState:
 
     def init(rng: Any, *args: Any, **kwargs: Any) -> tuple[Params, Params]:
         rng = _check_rng(rng, required=True)
-        _, frame = _run(fn, True, True, rng, None, None, args, kwargs)
-        return unflatten(frame.created_params), unflatten(frame.created_state)
+        params, state = _init(fn, True, rng, args, kwargs)
+        return unflatten(params), unflatten(state)
 
     def apply(
         params: Any, state: Any, *args: Any, rng: Any = None, **kwargs: Any

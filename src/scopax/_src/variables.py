@@ -11,11 +11,12 @@ import inspect
 import math
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any, SupportsIndex
+from typing import Any, NamedTuple, SupportsIndex
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.core import Tracer
 from jax.sharding import PartitionSpec
 
 from scopax._src import errors
@@ -246,30 +247,61 @@ def _create(
     if frame.in_inner_trace():
         raise errors.InnerTraceError(name)
     check_new_name(frame, name)
+    recipe = _Recipe(name, initializer, shape, dtype, explicit, trainable)
+    value = make_value(recipe, frame.rng)
+    if frame.recipes is not None:
+        if _is_concrete(initializer) and _holds_tracer(initializer):
+            frame.recipes = None  # A value computed in the trace: only a run can make it.
+        else:
+            frame.recipes.append(recipe)
+    add_created(frame, name, value, trainable)
+    return value
+
+
+class _Recipe(NamedTuple):
+    """How ``init`` makes one variable: everything :func:`make_value` reads."""
+
+    name: str
+    initializer: Any
+    shape: tuple[int, ...] | None
+    dtype: Any
+    explicit: bool
+    trainable: bool
+
+
+def make_value(recipe: _Recipe, rng: Any) -> jax.Array:
+    """The initial value of a new variable: the one place where initializers run.
+
+    ``init`` calls it while tracing the function, and again, outside that trace, for
+    each recipe that discovery recorded; the same arguments give the same value.
+    """
+    name, initializer, shape, dtype = recipe.name, recipe.initializer, recipe.shape, recipe.dtype
     if _is_concrete(initializer):
         try:
             # A strong dtype even for Python scalars, so init and apply agree on it.
             value = jnp.asarray(
-                initializer, dtype=_canonical(dtype) if explicit else _concrete_dtype(initializer)
+                initializer,
+                dtype=_canonical(dtype) if recipe.explicit else _concrete_dtype(initializer),
             )
         except TypeError as e:
             raise errors.InitializerSignatureError(name, initializer, e) from e
         if shape is not None and shape != value.shape:
             raise errors.InitializerShapeError(name, shape, value.shape, "the initializer array")
-    else:
-        if shape is None:
-            raise errors.ShapeRequiredError(name)
-        dtype = _canonical(dtype)
-        _check_size(name, shape, dtype)
-        if initializer is None:
-            initializer = default_initializer(dtype)
-        if getattr(initializer, "uses_key", True):
-            key = frame_lib.variable_key(frame.rng, name)
-        else:
-            key = frame.rng  # A constant ignores its key; deriving one would cost a fold_in.
-        value = _call_initializer(name, initializer, key, shape, dtype)
-    add_created(frame, name, value, trainable)
-    return value
+        return value
+    if shape is None:
+        raise errors.ShapeRequiredError(name)
+    dtype = _canonical(dtype)
+    _check_size(name, shape, dtype)
+    if initializer is None:
+        initializer = default_initializer(dtype)
+    # A constant ignores its key; deriving one would cost a fold_in.
+    uses_key = getattr(initializer, "uses_key", True)
+    key = frame_lib.variable_key(rng, name) if uses_key else rng
+    return _call_initializer(name, initializer, key, shape, dtype)
+
+
+def _holds_tracer(value: Any) -> bool:
+    return any(isinstance(leaf, Tracer) for leaf in jax.tree_util.tree_leaves(value))
 
 
 def add_created(frame: frame_lib.Frame, name: str, value: Any, trainable: bool) -> None:
@@ -284,6 +316,8 @@ def add_created(frame: frame_lib.Frame, name: str, value: Any, trainable: bool) 
     else:
         frame.created_state[name] = value
         frame.state_ids[id(value)] = (name, value)
+    if frame.recipes is not None and (not frame.recipes or frame.recipes[-1].name != name):
+        frame.recipes = None  # Made elsewhere (a stacked body): only a run can make it.
 
 
 def _no_state(frame: frame_lib.Frame, name: str) -> Exception:
