@@ -577,7 +577,7 @@ def _latest(directory: str, within: str | None) -> str:
     if real is not None:
         raise CheckpointNotFoundError(
             directory,
-            f"{state} resolves to {real}, outside within={within}; pass a directory inside it",
+            f"{state} resolves to {real}, outside within={within}; pass a checkpoint inside it",
         )
     text = _read_state(directory, state)
     match = re.search(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', text, re.M)
