@@ -78,12 +78,14 @@ bench: $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py --quick
 	$(PY) benchmarks/cifar10_step.py --quick
 	$(PY) benchmarks/seq2seq_step.py --quick
+	$(PY) benchmarks/init.py --quick
 
 bench-full: $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/cifar10_step.py
 	$(PY) benchmarks/seq2seq_step.py
 	$(PY) benchmarks/lifted.py
+	$(PY) benchmarks/init.py
 
 clean:
 	rm -rf $(VENV) $(VENV_MIN) .pytest_cache .ruff_cache .hypothesis

@@ -28,4 +28,5 @@ fi
     "$py" benchmarks/run.py --quick
     "$py" benchmarks/cifar10_step.py --quick
     "$py" benchmarks/seq2seq_step.py --quick
+    "$py" benchmarks/init.py --quick
 } 2>&1 | tee "$log"
