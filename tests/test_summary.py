@@ -7,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
-from scopax._src.summary import Row, summary
 
 
 def two_images(image1, image2):
@@ -30,7 +29,7 @@ def two_images(image1, image2):
 def test_text_table_with_subtotals():
     x = jnp.ones((1, 4))
     params = jax.eval_shape(sx.transform(two_images).init, jax.random.key(0), x, x)
-    assert str(summary(params)) == (
+    assert str(sx.summary(params)) == (
         "name            shape   dtype    parameters  bytes\n"
         "image_filters/                          112  448 B\n"
         "  conv1/                                 40  160 B\n"
@@ -41,12 +40,12 @@ def test_text_table_with_subtotals():
         "    weights     (8, 8)  float32          64  256 B\n"
         "total: 4 variables                      112  448 B"
     )
-    assert repr(summary(params)) == str(summary(params))
+    assert repr(sx.summary(params)) == str(sx.summary(params))
 
 
 def test_depth_folds_scopes():
     params = sx.unflatten({"a/b/c": jnp.zeros(3), "a/d": jnp.zeros((2, 2)), "e": jnp.zeros(())})
-    assert str(summary(params, depth=1)) == (
+    assert str(sx.summary(params, depth=1)) == (
         "name  shape  dtype    parameters  bytes\n"
         "a/                             7   28 B\n"
         "e     ()     float32           1    4 B\n"
@@ -61,7 +60,7 @@ def test_tf_slot_names_are_variables_and_scopes():
         "global_step": np.array(3, np.int64),
         "s": np.array([b"ab", b"cde"], object),
     }
-    assert str(summary(flat)) == (
+    assert str(sx.summary(flat)) == (
         "name         shape   dtype    parameters  bytes\n"
         "global_step  ()      int64             1    8 B\n"
         "s            (2,)    string            2    5 B\n"
@@ -74,25 +73,25 @@ def test_tf_slot_names_are_variables_and_scopes():
 
 def test_rows_totals_and_any_pytree():
     tree = ({"w": jnp.zeros((1024, 1024), jnp.bfloat16)}, [np.float32(1.0)], 3)
-    s = summary(tree)
-    assert s.rows == [
-        Row("0/w", (1024, 1024), "bfloat16", 1024 * 1024, 2 * 1024 * 1024),
-        Row("1/0", (), "float32", 1, 4),
-        Row("2", (), "int64", 1, 8),
+    s = sx.summary(tree)
+    assert [(r.name, r.shape, r.dtype, r.count, r.bytes) for r in s.rows] == [
+        ("0/w", (1024, 1024), "bfloat16", 1024 * 1024, 2 * 1024 * 1024),
+        ("1/0", (), "float32", 1, 4),
+        ("2", (), "int64", 1, 8),
     ]
     assert s.count == 1024 * 1024 + 2 and s.bytes == 2 * 1024 * 1024 + 12
     assert str(s).splitlines()[-1] == "total: 3 variables             1,048,578  2.0 MiB"
 
 
 def test_empty():
-    assert str(summary(sx.Params())) == (
+    assert str(sx.summary(sx.Params())) == (
         "name  shape  dtype  parameters  bytes\ntotal: 0 variables           0    0 B"
     )
 
 
 def test_html():
     params = sx.unflatten({"conv<1>/w": jnp.zeros(3), "b": jnp.zeros(2)})
-    out = summary(params)._repr_html_()
+    out = sx.summary(params)._repr_html_()
     assert out.startswith('<table class="scopax-summary"><thead><tr><th>name</th>')
     assert '<td style="padding-left:0em">conv&lt;1&gt;/</td>' in out
     assert '<td style="padding-left:1.5em">w</td><td>(3,)</td><td>float32</td>' in out
