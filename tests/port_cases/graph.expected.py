@@ -38,6 +38,7 @@ class Trainer:
         grads = tf.gradients(self.loss, tf.trainable_variables())
         opt = tf.train.AdamOptimizer(1e-3)
         self.train_op = opt.apply_gradients(zip(grads, tf.trainable_variables()))
+        self.updates = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
         tf.summary.scalar("loss", self.loss)
         self.summaries = tf.summary.merge_all()
         self.saver = tf.train.Saver(max_to_keep=3)
@@ -57,6 +58,7 @@ def evaluate(trainer, images, labels):
 
 
 def main(data, logdir):
+    tf.set_random_seed(0)
     trainer = Trainer()
     tf.train.init_from_checkpoint("pretrained/model.ckpt", {"model/": "model/"})
     writer = tf.summary.FileWriter(logdir, tf.get_default_graph())

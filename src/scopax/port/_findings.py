@@ -42,7 +42,12 @@ class Finding:
 
 _PLACEHOLDER = ("a graph input", "an argument of the model function")
 _SESSION = ("a session", "no session: model = sx.transform(fn), then model.init and model.apply")
-_INIT = ("an initializer op", "params = model.init(rng, *args)")
+_INIT = ("an initializer op", "params = model.init(key, *args)")
+_LOCAL_INIT = (
+    "an initializer op",
+    "params, state = model.init(key, *args), with sx.transform_with_state",
+)
+_SEED = ("a graph-level seed", "a key: model.init(key, *args), model.apply(..., rng=key)")
 _QUEUE = ("an input queue", "a Python iterator of NumPy batches, passed to model.apply")
 _SAVER = (
     "a Saver",
@@ -62,14 +67,14 @@ _INIT_FROM = (
     "params = sx.restore_from_tf(params, path, assignment_map)",
 )
 _RUN = ("running the graph", "model.apply(params, *args), under jax.jit")
+_TRAIN = ("a graph training op", "jax.grad of the loss and an optax update step")
 _FEED = ("a feed", "pass the values as arguments of model.apply")
 
 # TF name -> (what it is, what to write instead). A name ending in ".*" covers the
 # namespace and everything under it.
 _GRAPH_NAMES: dict[str, tuple[str, str]] = {
-    **dict.fromkeys(
-        ["placeholder", "placeholder_with_default", "sparse_placeholder"], _PLACEHOLDER
-    ),
+    **dict.fromkeys(["placeholder", "sparse_placeholder"], _PLACEHOLDER),
+    "placeholder_with_default": (_PLACEHOLDER[0], _PLACEHOLDER[1] + ", with a default value"),
     **dict.fromkeys(
         [
             "Session",
@@ -85,8 +90,6 @@ _GRAPH_NAMES: dict[str, tuple[str, str]] = {
         [
             "global_variables_initializer",
             "initialize_all_variables",
-            "local_variables_initializer",
-            "initialize_local_variables",
             "variables_initializer",
             "initialize_variables",
             "tables_initializer",
@@ -133,14 +136,24 @@ _GRAPH_NAMES: dict[str, tuple[str, str]] = {
         ],
         _SUMMARY,
     ),
+    **dict.fromkeys(["local_variables_initializer", "initialize_local_variables"], _LOCAL_INIT),
     **dict.fromkeys(["Graph", "get_default_graph", "reset_default_graph"], _GRAPH),
+    "set_random_seed": _SEED,
     **dict.fromkeys(
-        ["global_variables", "all_variables", "trainable_variables", "local_variables"],
+        [
+            "global_variables",
+            "all_variables",
+            "trainable_variables",
+            "local_variables",
+            "get_collection",
+        ],
         _COLLECTION,
     ),
     "gradients": _GRADIENTS,
 }
 
+# Optimizer methods that build graph ops from a loss tensor and the graph's variables.
+_TRAINING = ("minimize", "compute_gradients", "apply_gradients")
 _SESSION_NAMES = {name for name, kind in _GRAPH_NAMES.items() if kind is _SESSION}
 # ``sess``, ``self.session``, ``train_sess``: what TF1 code calls its sessions.
 _SESSION_SPELLING = re.compile(r"^_?(sess|session)$|_(sess|session)$")
@@ -188,6 +201,7 @@ class _Finder(cst.CSTVisitor):
         self.names = names
         self.found: list[Finding] = []
         self.sessions: set[str] = set()  # Names and attributes bound to a session.
+        self.optimizers: set[str] = set()  # ... and to a tf.train optimizer.
 
     def _add(self, node: cst.CSTNode, code: str, kind: tuple[str, str]) -> None:
         position = self.get_metadata(PositionProvider, node)
@@ -207,10 +221,20 @@ class _Finder(cst.CSTVisitor):
         last = spelled.rsplit(".", 1)[-1]
         return spelled in self.sessions or bool(_SESSION_SPELLING.search(last))
 
+    def _is_optimizer(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Call):
+            name = qualified(expr.func, self.names) or ""
+            return name.startswith("train.") and name.endswith("Optimizer")
+        return get_full_name_for_node(expr) in self.optimizers
+
     def _bind_session(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         spelled = get_full_name_for_node(target)
-        if spelled is not None and isinstance(value, cst.Call) and self._is_session(value):
+        if spelled is None or not isinstance(value, cst.Call):
+            return
+        if self._is_session(value):
             self.sessions.add(spelled)
+        elif self._is_optimizer(value):
+            self.optimizers.add(spelled)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
@@ -274,6 +298,8 @@ class _Finder(cst.CSTVisitor):
         )
         if evaluated or (method == "run" and self._is_session(func.value)):
             self._add(node, self._code(func), _RUN)
+        elif method in _TRAINING and self._is_optimizer(func.value):
+            self._add(node, self._code(func), _TRAIN)
         elif method in _SHAPE_CHECKS:
             owner = _shape_owner(func.value)
             if owner is not None:
