@@ -11,6 +11,7 @@ every outcome is the right arrays or a scopax error, fast, within a bounded allo
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tracemalloc
 from pathlib import Path
@@ -27,11 +28,13 @@ from jax.sharding import PartitionSpec as P
 
 import scopax as sx
 from scopax import errors
+from scopax._src import tf_writer
 from scopax._src.crc32c import _crc_bytewise, crc32c
 from scopax._src.errors import ScopaxError
 from scopax._src.tf_bundle import _ordered_code_signed, slice_key
 from scopax._src.tf_checkpoint import list_tf_checkpoint, load_tf_checkpoint, restore_from_tf
 from scopax._src.tf_table import read_table
+from scopax._src.tf_writer import _short_successor, _shortest_separator, save_tf_checkpoint
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tf_checkpoints"
 MODEL = FIXTURES / "model" / "model.ckpt-1"
@@ -638,3 +641,160 @@ def test_fuzz_hostile_entries(tmp_path, case):
     items, data = case
     for value in (load_or_error(write(tmp_path, items, data)) or {}).values():
         assert isinstance(value, np.ndarray)
+
+
+# Writing: sx.save_tf_checkpoint
+
+
+@pytest.mark.parametrize("source", [MODEL, MOMENTUM])
+def test_writer_reproduces_tensorflows_files(tmp_path, source):
+    # TF's own checkpoints, read and written back: the same bytes, index and data.
+    prefix = tmp_path / "copy.ckpt"
+    assert save_tf_checkpoint(prefix, load_tf_checkpoint(source)) == str(prefix)
+    for suffix in (".index", ".data-00000-of-00001"):
+        assert Path(f"{prefix}{suffix}").read_bytes() == Path(f"{source}{suffix}").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "copy.ckpt.data-00000-of-00001",
+        "copy.ckpt.index",
+    ]
+
+
+def test_writer_joins_partitioned_variables(tmp_path):
+    # The writer saves whole tensors: TF's slices come back as the variables they made.
+    save_tf_checkpoint(tmp_path / "joined", load_tf_checkpoint(PARTITIONED))
+    assert list_tf_checkpoint(tmp_path / "joined") == list_tf_checkpoint(PARTITIONED)
+    assert_same(load_tf_checkpoint(tmp_path / "joined"), expected("partitioned"))
+
+
+WRITABLE = [
+    "float16", "bfloat16", "float32", "float64", "float8_e5m2", "float8_e4m3fn",
+    "float8_e4m3fnuz", "float8_e4m3b11fnuz", "float8_e5m2fnuz", "int8", "int16", "int32",
+    "int64", "uint8", "uint16", "uint32", "uint64", "bool", "complex64", "complex128",
+]  # fmt: skip
+
+
+def as_bytes(value: Any) -> Any:
+    return value.encode() if isinstance(value, str) else value
+
+
+def test_every_dtype_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    tree: dict[str, Any] = {}
+    for name in WRITABLE:
+        dtype = jnp.dtype(name)
+        values = rng.normal(size=(2, 3)) * 10
+        values = (values + 1j * values[::-1]) if dtype.kind == "c" else values
+        tree[name] = {
+            "matrix": values.astype(dtype),
+            "scalar": values[0, 0].astype(dtype),
+            "empty": np.zeros((0, 4), dtype),
+        }
+    strings = np.empty((2, 2), object)
+    strings[:] = [[b"", b"\x00\xff bytes\x00"], [b"x" * 300, "caf\u00e9"]]
+    tree["string"] = {"matrix": strings, "scalar": np.bytes_(b"one"), "empty": np.zeros(0, "S")}
+    save_tf_checkpoint(tmp_path / "all", tree)
+    listing = list_tf_checkpoint(tmp_path / "all")
+    got = load_tf_checkpoint(tmp_path / "all")
+    for name in [*WRITABLE, "string"]:
+        for kind in ("matrix", "scalar", "empty"):
+            want = np.asarray(tree[name][kind])
+            if name == "string":  # str is written UTF-8 encoded; strings come back bytes.
+                want = np.vectorize(as_bytes, otypes=[object])(want) if want.size else want
+            key = f"{name}/{kind}"
+            assert listing[key] == (want.shape, name), key
+            assert got[key].dtype == (object if name == "string" else want.dtype), key
+            np.testing.assert_array_equal(got[key], want, err_msg=key)
+
+
+def test_trees_params_and_flat_dicts(tmp_path):
+    params = sx.transform(conv_dense).init(jax.random.key(0), jnp.ones((1, 6, 6, 2)))
+    save_tf_checkpoint(tmp_path / "params", params)
+    assert_same(load_tf_checkpoint(tmp_path / "params"), sx.flatten(params))
+    flat = {"w": np.ones(2, np.float32), "w/Adam": np.zeros(2, np.float32), "step": 7}
+    save_tf_checkpoint(os.fsencode(tmp_path / "flat"), flat)
+    got = load_tf_checkpoint(tmp_path / "flat")
+    assert sorted(got) == ["step", "w", "w/Adam"] and got["step"] == 7
+    restored = restore_from_tf(sx.unflatten({"w": jnp.zeros(2)}), tmp_path / "flat")
+    np.testing.assert_array_equal(restored["w"], flat["w"])
+    big_endian = {"x": np.arange(4, dtype=">i4")}
+    save_tf_checkpoint(tmp_path / "order", big_endian)
+    assert load_tf_checkpoint(tmp_path / "order")["x"].tolist() == [0, 1, 2, 3]
+
+
+def test_indexes_larger_than_a_block(tmp_path):
+    # TF cuts the table every 256 KiB; the index block then holds shortened separators.
+    rng = np.random.default_rng(0)  # Random names: prefix compression cannot shrink them.
+    tree = {f"v{i:05d}/{rng.bytes(60).hex()}": np.float32(i) for i in range(5000)}
+    save_tf_checkpoint(tmp_path / "big", tree)
+    assert Path(str(tmp_path / "big") + ".index").stat().st_size > 2 * 262144
+    got = load_tf_checkpoint(tmp_path / "big")
+    assert list(got) == sorted(tree) and all(got[k] == v for k, v in tree.items())
+
+
+@pytest.mark.parametrize(
+    "start, limit, separator",
+    [(b"abcd", b"abzz", b"abd"), (b"abc", b"abd", b"abc"), (b"ab", b"abc", b"ab"),
+     (b"a\xff", b"b", b"a\xff"), (b"", b"a", b"")],
+)  # fmt: skip
+def test_shortest_separator_is_leveldbs(start, limit, separator):
+    assert _shortest_separator(start, limit) == separator
+    assert start <= separator < limit or start == separator
+
+
+def test_short_successor_is_leveldbs():
+    assert _short_successor(b"abc") == b"b"
+    assert _short_successor(b"\xff\xffa") == b"\xff\xffb"
+    assert _short_successor(b"\xff\xff") == b"\xff\xff"
+
+
+def test_writes_atomically(tmp_path, monkeypatch):
+    prefix = tmp_path / "run" / "model.ckpt-1"  # The directory is created.
+    save_tf_checkpoint(prefix, {"v": np.ones(3, np.float32)})
+    with pytest.raises(errors.CheckpointExistsError, match="pass overwrite=True"):
+        save_tf_checkpoint(prefix, {"v": np.zeros(3, np.float32)})
+
+    def fail(f, array):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tf_writer, "_write_tensor", fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_tf_checkpoint(prefix, {"v": np.zeros(3, np.float32)}, overwrite=True)
+    monkeypatch.undo()
+    assert load_tf_checkpoint(prefix)["v"].tolist() == [1, 1, 1]  # The old one, whole.
+    assert len(list(prefix.parent.iterdir())) == 2  # No temporary files left.
+    save_tf_checkpoint(prefix, {"v": np.zeros(3, np.float32)}, overwrite=True)
+    assert load_tf_checkpoint(prefix)["v"].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "prefix, tree, error, why",
+    [
+        (None, {}, errors.CheckpointTreeError, "prefix: expected a path"),
+        (3, {}, errors.CheckpointTreeError, "prefix: expected a path"),
+        ("dir/", {}, errors.CheckpointTreeError, "is not a checkpoint prefix"),
+        ("a\0b", {}, errors.CheckpointTreeError, "is not a checkpoint prefix"),
+        ("p", [np.ones(2)], errors.CheckpointTreeError, "expects tree to be a Mapping"),
+        ("p", {"x": [1, 2]}, errors.CheckpointTreeError, "x: expected an array or a number"),
+        ("p", {"x": jax.ShapeDtypeStruct((2,), jnp.float32)}, errors.CheckpointTreeError,
+         "x: expected an array or a number, got ShapeDtypeStruct"),
+        ("p", {"x": np.zeros(2, "M8[s]")}, errors.CheckpointTreeError,
+         "dtype datetime64.s. has no TF checkpoint equivalent"),
+        ("p", {"x": jnp.zeros(2, jnp.int4)}, errors.CheckpointTreeError,
+         "dtype int4 has no TF checkpoint equivalent"),
+        ("p", {"x": np.array([b"a", 3], object)}, errors.CheckpointTreeError,
+         "x: a string tensor holds a int"),
+        ("p", {"": np.ones(2)}, errors.CheckpointTreeError, "reserves the empty name"),
+        ("p", {"\ud800": np.ones(2)}, errors.CheckpointTreeError, "must be valid UTF-8"),
+    ],
+)  # fmt: skip
+def test_writer_arguments(tmp_path, prefix, tree, error, why):
+    if isinstance(prefix, str):
+        prefix = str(tmp_path / prefix) + ("/" if prefix.endswith("/") else "")
+    with pytest.raises(error, match=why):
+        save_tf_checkpoint(prefix, tree)
+    assert not list(tmp_path.iterdir())  # Nothing written.
+
+
+def test_writer_refuses_a_directory(tmp_path):
+    with pytest.raises(errors.CheckpointExistsError, match="it is a directory"):
+        save_tf_checkpoint(tmp_path, {"v": np.ones(1)})
