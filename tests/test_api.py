@@ -60,6 +60,7 @@ CHECKPOINTS = {
     "load_tf_checkpoint",
     "list_tf_checkpoint",
     "restore_from_tf",
+    "save_tf_checkpoint",
     "summary",
 }
 
