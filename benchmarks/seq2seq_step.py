@@ -3,10 +3,10 @@
 Both sides run one jitted step (loss, gradients, Adam update) of TF 1.15's
 ``embedding_attention_seq2seq`` (GRU cell, one attention head, output projection
 wrapper, ``sequence_loss``) on the same batch and the same parameter values. The
-scopax side is ``examples/seq2seq/train.py``'s model built with ``scopax.nn.seq2seq``;
-the pure side is written below by hand over a dict keyed by the same TF names. The
-rounds alternate between the two and the medians are compared: only the ratio means
-anything on a shared machine.
+scopax side is ``examples/seq2seq/train.py``'s model built with
+``scopax.contrib.legacy_seq2seq``; the pure side is written below by hand over a dict
+keyed by the same TF names. The rounds alternate between the two and the medians are
+compared: only the ratio means anything on a shared machine.
 
     .venv/bin/python benchmarks/seq2seq_step.py            # about 30 s on 2 cores
     .venv/bin/python benchmarks/seq2seq_step.py --rounds 15 --steps 50
@@ -32,7 +32,7 @@ import numpy as np
 import optax
 
 import scopax as sx
-from scopax.nn import seq2seq
+from scopax.contrib import legacy_seq2seq as seq2seq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import optimized_hlo

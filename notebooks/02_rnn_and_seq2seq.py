@@ -21,8 +21,8 @@
 #
 # 1. runs one `scopax.nn.rnn_cell` cell over time three ways (by hand, `static_rnn`,
 #    `dynamic_rnn`) on one parameter tree;
-# 2. trains TF 1's `embedding_attention_seq2seq` (`scopax.nn.seq2seq`) to reverse digit
-#    strings, reusing `examples/seq2seq/train.py`;
+# 2. trains TF 1's `embedding_attention_seq2seq` (`scopax.contrib.legacy_seq2seq`) to
+#    reverse digit strings, reusing `examples/seq2seq/train.py`;
 # 3. decodes greedily and draws the attention weights as a heat map.
 #
 # With `SCOPAX_SMOKE=1` in the environment (the test run sets it) it trains fewer steps.
@@ -41,7 +41,9 @@ from tqdm.auto import tqdm
 
 import scopax as sx
 from scopax import nn
-from scopax.nn import rnn_cell, seq2seq
+from scopax.contrib import legacy_seq2seq as seq2seq
+from scopax.contrib import rnn as contrib_rnn
+from scopax.nn import rnn_cell
 
 SMOKE = os.environ.get("SCOPAX_SMOKE", "0") not in ("", "0")
 
@@ -284,7 +286,7 @@ def greedy_with_states(source, decoder_inputs):
 
 def encoder_outputs(source):
     with sx.variable_scope("embedding_attention_seq2seq"):
-        encoder = rnn_cell.EmbeddingWrapper(rnn_cell.GRUCell(HIDDEN), s2s.VOCAB, EMBEDDING)
+        encoder = contrib_rnn.EmbeddingWrapper(rnn_cell.GRUCell(HIDDEN), s2s.VOCAB, EMBEDDING)
         outputs, _ = nn.static_rnn(encoder, list(source), dtype=jnp.float32)
     return jnp.stack(outputs, axis=1)  # [batch, time, HIDDEN]: the attention states
 

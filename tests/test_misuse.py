@@ -244,12 +244,12 @@ def test_nn_initializers_are_not_tested_for_truth():
     # replaced a falsy 0.0 with the default; 0.0 now reaches get_variable, which (as TF1)
     # refuses a scalar constant for a shaped variable.
     def f(x):
-        return sx.nn.dense(x, 3, bias_initializer=jnp.ones(3))
+        return sx.layers.dense(x, 3, bias_initializer=jnp.ones(3))
 
     params = sx.transform(f).init(jax.random.key(0), jnp.ones((1, 2)))
     np.testing.assert_array_equal(params["dense/bias"], jnp.ones(3))
     with pytest.raises(errors.InitializerShapeError, match="dense/bias"):
-        sx.transform(lambda x: sx.nn.dense(x, 3, bias_initializer=0.0)).init(
+        sx.transform(lambda x: sx.layers.dense(x, 3, bias_initializer=0.0)).init(
             jax.random.key(0), jnp.ones((1, 2))
         )
 

@@ -1,11 +1,11 @@
 """Train TF 1's ``embedding_attention_seq2seq`` (or the tied model) to reverse digit strings.
 
-The model is TF 1.15's ``tf.contrib.legacy_seq2seq`` one, ported by ``scopax.nn.seq2seq``
-with its variable names: lists of time steps in, a list of logits out. Training feeds
-the true previous symbol (``feed_previous=False``); evaluation and the demo decode
-greedily (``feed_previous=True``), feeding back each step's most likely symbol. The
-printed sequence accuracy counts a string right only if every symbol up to and
-including EOS is.
+The model is TF 1.15's ``tf.contrib.legacy_seq2seq`` one, ported by
+``scopax.contrib.legacy_seq2seq`` with its variable names: lists of time steps in, a list
+of logits out. Training feeds the true previous symbol (``feed_previous=False``);
+evaluation and the demo decode greedily (``feed_previous=True``), feeding back each
+step's most likely symbol. The printed sequence accuracy counts a string right only if
+every symbol up to and including EOS is.
 
     .venv/bin/python examples/seq2seq/train.py                 # attention, <30 s on 2 cores
     .venv/bin/python examples/seq2seq/train.py --model tied    # tied, under a minute
@@ -27,7 +27,8 @@ import optax
 from tqdm import tqdm
 
 import scopax as sx
-from scopax.nn import rnn_cell, seq2seq
+from scopax.contrib import legacy_seq2seq as seq2seq
+from scopax.nn import rnn_cell
 
 PAD, GO, EOS = 0, 1, 2
 FIRST_DIGIT = 3  # digit d is symbol d + 3

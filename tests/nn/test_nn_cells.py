@@ -10,6 +10,7 @@ from nn_testing import random_params
 
 import scopax as sx
 from scopax import nn
+from scopax.contrib import rnn as contrib_rnn
 from scopax.nn import rnn_cell
 
 X = jax.random.normal(jax.random.key(1), (2, 3))
@@ -113,8 +114,8 @@ def test_dynamic_and_static_rnn_agree_and_dynamic_is_one_scan():
 
 def test_embedding_and_projection_wrappers_match_hand_written_jax():
     ids = jnp.array([[1, 4], [7, 7], [0, 9]])  # [time, batch]
-    cell = rnn_cell.OutputProjectionWrapper(
-        rnn_cell.EmbeddingWrapper(
+    cell = contrib_rnn.OutputProjectionWrapper(
+        contrib_rnn.EmbeddingWrapper(
             rnn_cell.BasicLSTMCell(3), embedding_classes=10, embedding_size=4
         ),
         output_size=6,
@@ -152,7 +153,7 @@ def test_embedding_and_projection_wrappers_match_hand_written_jax():
 
 
 def test_input_projection_wrapper_matches_hand_written_jax():
-    cell = rnn_cell.InputProjectionWrapper(
+    cell = contrib_rnn.InputProjectionWrapper(
         rnn_cell.BasicRNNCell(2), num_proj=4, activation=jnp.tanh
     )
     model = sx.transform(lambda x: cell(x, cell.zero_state(2, jnp.float32)))
@@ -178,7 +179,7 @@ def test_input_projection_wrapper_matches_hand_written_jax():
 
 
 def test_embedding_wrapper_initializers():
-    cell = rnn_cell.EmbeddingWrapper(rnn_cell.BasicRNNCell(1), 50, 20)
+    cell = contrib_rnn.EmbeddingWrapper(rnn_cell.BasicRNNCell(1), 50, 20)
 
     def f(ids):
         cell(ids, cell.zero_state(2, jnp.float32))
@@ -278,7 +279,7 @@ def test_residual_wrapper():
             "needs dtype=",
         ),
         (lambda: rnn_cell.GRUCell(2, name=""), ValueError, "pass a non-empty string"),
-        (lambda: rnn_cell.OutputProjectionWrapper(rnn_cell.GRUCell(2), 0), ValueError, ">= 1"),
+        (lambda: contrib_rnn.OutputProjectionWrapper(rnn_cell.GRUCell(2), 0), ValueError, ">= 1"),
     ],
 )
 def test_construction_errors(build, error, message):

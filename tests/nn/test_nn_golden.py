@@ -15,7 +15,9 @@ import pytest
 from nn_testing import Fixture, describe, fixtures, rnn_args, rnn_model
 
 import scopax as sx
-from scopax import nn
+from scopax import layers, nn
+from scopax.contrib import layers as contrib_layers
+from scopax.contrib import rnn as contrib_rnn
 from scopax.nn import rnn_cell
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -23,15 +25,15 @@ REGEN = os.environ.get("SCOPAX_REGEN_GOLDEN") == "1"
 
 
 def cnn_classifier(images, labels, training):
-    x = nn.conv2d(images, 8, 5, padding="same", activation=jax.nn.relu)
+    x = layers.conv2d(images, 8, 5, padding="same", activation=jax.nn.relu)
     x = nn.max_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME")
     x = nn.local_response_normalization(x, 4, bias=1.0, alpha=0.001 / 9.0, beta=0.75)
-    x = nn.conv2d(x, 8, 5, padding="same", use_bias=False)
-    x = jax.nn.relu(nn.batch_normalization(x, training=training))
+    x = layers.conv2d(x, 8, 5, padding="same", use_bias=False)
+    x = jax.nn.relu(layers.batch_normalization(x, training=training))
     x = nn.avg_pool(x, 2, 2, "VALID")
     x = jnp.reshape(x, (x.shape[0], -1))
-    x = nn.dropout(nn.dense(x, 16, activation=jax.nn.relu), 0.5, training=training)
-    logits = nn.dense(x, 10, name="logits")
+    x = layers.dropout(layers.dense(x, 16, activation=jax.nn.relu), 0.5, training=training)
+    logits = layers.dense(x, 10, name="logits")
     return jnp.mean(nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
@@ -41,18 +43,18 @@ def lstm_language_model(ids):
         inputs = nn.embedding_lookup(embedding, ids[:, :-1])
         cells = [rnn_cell.DropoutWrapper(rnn_cell.BasicLSTMCell(8)) for _ in range(2)]
         outputs, _ = nn.dynamic_rnn(rnn_cell.MultiRNNCell(cells), inputs, dtype=jnp.float32)
-        logits = nn.dense(outputs, 50, name="softmax")
+        logits = layers.dense(outputs, 50, name="softmax")
     return nn.sparse_softmax_cross_entropy_with_logits(labels=ids[:, 1:], logits=logits).mean()
 
 
 def seq2seq(source, target):
     with sx.variable_scope("seq2seq"):
         with sx.variable_scope("encoder"):
-            encoder = rnn_cell.EmbeddingWrapper(rnn_cell.GRUCell(6), 20, 4)
+            encoder = contrib_rnn.EmbeddingWrapper(rnn_cell.GRUCell(6), 20, 4)
             _, state = nn.static_rnn(encoder, list(source), dtype=jnp.float32)
         with sx.variable_scope("decoder"):
-            decoder = rnn_cell.OutputProjectionWrapper(
-                rnn_cell.InputProjectionWrapper(rnn_cell.GRUCell(6), 4), 20
+            decoder = contrib_rnn.OutputProjectionWrapper(
+                contrib_rnn.InputProjectionWrapper(rnn_cell.GRUCell(6), 4), 20
             )
             embedded = nn.embedding_lookup(sx.get_variable("embedding", [20, 5]), target)
             logits, _ = nn.dynamic_rnn(decoder, embedded, initial_state=state, time_major=True)
@@ -60,9 +62,11 @@ def seq2seq(source, target):
 
 
 def mlp(x):
-    x = nn.fully_connected(x, 16)
-    x = nn.fully_connected(x, 16, normalizer_fn=nn.batch_norm, scope="hidden")
-    return nn.fully_connected(x, 3, activation_fn=None, scope="out")
+    x = contrib_layers.fully_connected(x, 16)
+    x = contrib_layers.fully_connected(
+        x, 16, normalizer_fn=layers.batch_normalization, scope="hidden"
+    )
+    return contrib_layers.fully_connected(x, 3, activation_fn=None, scope="out")
 
 
 def rnn_cell_zoo(xs):
@@ -76,13 +80,13 @@ def rnn_cell_zoo(xs):
         "multi": rnn_cell.MultiRNNCell([rnn_cell.GRUCell(3), rnn_cell.LSTMCell(2)]),
         "dropout": rnn_cell.DropoutWrapper(rnn_cell.GRUCell(4)),
         "residual": rnn_cell.ResidualWrapper(rnn_cell.GRUCell(3)),
-        "input_projection": rnn_cell.InputProjectionWrapper(rnn_cell.GRUCell(4), 2),
-        "output_projection": rnn_cell.OutputProjectionWrapper(rnn_cell.GRUCell(4), 2),
+        "input_projection": contrib_rnn.InputProjectionWrapper(rnn_cell.GRUCell(4), 2),
+        "output_projection": contrib_rnn.OutputProjectionWrapper(rnn_cell.GRUCell(4), 2),
     }
     for name, cell in cells.items():
         nn.dynamic_rnn(cell, xs, dtype=jnp.float32, scope=name)
     ids = jnp.zeros(xs.shape[:2], jnp.int32)
-    embedding = rnn_cell.EmbeddingWrapper(rnn_cell.GRUCell(4), 10, 3)
+    embedding = contrib_rnn.EmbeddingWrapper(rnn_cell.GRUCell(4), 10, 3)
     nn.dynamic_rnn(embedding, ids, dtype=jnp.float32, scope="embedding")
 
 

@@ -1,5 +1,5 @@
-"""scopax.nn's layers and losses: TF1's names, and TF1's numbers (tests/fixtures/tf_layers,
-written by scripts/make_tf_fixtures.py) or hand-written JAX where TF 2.21 lacks the API."""
+"""scopax.layers, scopax.contrib.layers and scopax.nn's ops: TF1's names, and TF1's numbers
+(tests/fixtures/tf_layers, written by scripts/make_tf_fixtures.py) or hand-written JAX."""
 
 import jax
 import jax.numpy as jnp
@@ -8,7 +8,8 @@ import pytest
 from nn_testing import FIXTURES, Fixture, random_params
 
 import scopax as sx
-from scopax import nn
+from scopax import layers, nn
+from scopax.contrib import layers as contrib_layers
 
 
 def load(name: str) -> Fixture:
@@ -27,9 +28,9 @@ def test_dense_equals_tf():
 
     def f(x, x3):
         return {
-            "relu": nn.dense(x, 5, activation=jax.nn.relu),
-            "rank3": nn.dense(x3, 2),
-            "named": nn.dense(x, 3, use_bias=False, name="logits"),
+            "relu": layers.dense(x, 5, activation=jax.nn.relu),
+            "rank3": layers.dense(x3, 2),
+            "named": layers.dense(x, 3, use_bias=False, name="logits"),
         }
 
     model = sx.transform(f)
@@ -43,8 +44,8 @@ def test_conv2d_equals_tf():
 
     def f(images):
         return {
-            "same_strided": nn.conv2d(images, 4, 3, strides=2, padding="same"),
-            "valid_dilated": nn.conv2d(images, 2, (3, 2), padding="valid", dilation_rate=2),
+            "same_strided": layers.conv2d(images, 4, 3, strides=2, padding="same"),
+            "valid_dilated": layers.conv2d(images, 2, (3, 2), padding="valid", dilation_rate=2),
         }
 
     model = sx.transform(f)
@@ -55,8 +56,10 @@ def test_conv2d_equals_tf():
 
 def test_conv2d_channels_first_is_channels_last_transposed():
     x = jax.random.normal(jax.random.key(1), (2, 6, 6, 3))
-    last = sx.transform(lambda x: nn.conv2d(x, 4, 3, padding="same", activation=jnp.tanh))
-    first = sx.transform(lambda x: nn.conv2d(x, 4, 3, padding="same", data_format="channels_first"))
+    last = sx.transform(lambda x: layers.conv2d(x, 4, 3, padding="same", activation=jnp.tanh))
+    first = sx.transform(
+        lambda x: layers.conv2d(x, 4, 3, padding="same", data_format="channels_first")
+    )
     params = random_params(last.init, x)
     x_first = jnp.transpose(x, (0, 3, 1, 2))
     out = jnp.transpose(jax.jit(first.apply)(params, x_first), (0, 2, 3, 1))
@@ -68,9 +71,9 @@ def test_batch_normalization_equals_tf_in_training_and_inference():
 
     def f(x, images):
         return {
-            "dense_training": nn.batch_normalization(x, training=True),
-            "image_training": nn.batch_norm(images, training=True),  # fused in TF
-            "image_inference": nn.batch_normalization(images, training=False),
+            "dense_training": layers.batch_normalization(x, training=True),
+            "image_training": layers.batch_normalization(images, training=True),  # fused in TF
+            "image_inference": layers.batch_normalization(images, training=False),
         }
 
     model = sx.transform_with_state(f)
@@ -92,7 +95,7 @@ def test_batch_normalization_equals_tf_in_training_and_inference():
 
 def test_batch_normalization_with_a_traced_training_flag():
     x = jax.random.normal(jax.random.key(1), (6, 3)) * 3 + 1
-    model = sx.transform_with_state(lambda x, t: nn.batch_normalization(x, training=t))
+    model = sx.transform_with_state(lambda x, t: layers.batch_normalization(x, training=t))
     params, state = random_params(model.init, x, True)
     state = jax.tree.map(jnp.abs, state)
     static = jax.jit(lambda p, s, x, t: model.apply(p, s, x, t), static_argnums=3)
@@ -107,7 +110,7 @@ def test_batch_normalization_with_a_traced_training_flag():
 
 
 def test_batch_normalization_needs_state():
-    model = sx.transform(lambda x: nn.batch_normalization(x))
+    model = sx.transform(lambda x: layers.batch_normalization(x))
     with pytest.raises(sx.errors.NonTrainableInTransformError, match="moving_mean"):
         model.init(jax.random.key(0), jnp.ones((2, 3)))
 
@@ -194,17 +197,17 @@ def test_layer_scopes_follow_tf_names():
 
     def program(x, images):
         cell_cls = nn.rnn_cell
-        nn.dense(x, 3)
-        nn.dense(x, 3)
-        nn.dense(x, 3, name="foo")
-        nn.dense(x, 3, name="foo", reuse=True)
+        layers.dense(x, 3)
+        layers.dense(x, 3)
+        layers.dense(x, 3, name="foo")
+        layers.dense(x, 3, name="foo", reuse=True)
         with sx.variable_scope("block"):
-            nn.dense(x, 3)
-            nn.dense(x, 3)
-            nn.conv2d(images, 2, 3)
-            nn.batch_normalization(images)
-        nn.conv2d(images, 2, 3)
-        nn.batch_normalization(x, name="bn")
+            layers.dense(x, 3)
+            layers.dense(x, 3)
+            layers.conv2d(images, 2, 3)
+            layers.batch_normalization(images)
+        layers.conv2d(images, 2, 3)
+        layers.batch_normalization(x, name="bn")
         cell, named = cell_cls.BasicLSTMCell(3), cell_cls.BasicLSTMCell(3, name="mine")
         state = cell.zero_state(2, jnp.float32)
         cell(x, state)
@@ -230,22 +233,22 @@ def test_layer_scopes_follow_tf_names():
 
 def test_dense_misuse():
     def twice(x):
-        nn.dense(x, 3, name="foo")
-        return nn.dense(x, 3, name="foo")
+        layers.dense(x, 3, name="foo")
+        return layers.dense(x, 3, name="foo")
 
     with pytest.raises(sx.errors.VariableExistsError, match="Variable foo/kernel already exists"):
         sx.transform(twice).init(jax.random.key(0), jnp.ones((1, 2)))
     with pytest.raises(ValueError, match=r"floating point.*inputs\.astype"):
-        sx.transform(lambda x: nn.dense(x, 3)).init(jax.random.key(0), jnp.ones((1, 2), int))
+        sx.transform(lambda x: layers.dense(x, 3)).init(jax.random.key(0), jnp.ones((1, 2), int))
 
 
 def test_fully_connected_matches_hand_written_jax(jit):
     x = jax.random.normal(jax.random.key(1), (3, 4))
 
     def f(x):
-        h = nn.fully_connected(x, 5)
+        h = contrib_layers.fully_connected(x, 5)
         with sx.variable_scope("head"):
-            return nn.fully_connected(h, 2, activation_fn=None, biases_initializer=None)
+            return contrib_layers.fully_connected(h, 2, activation_fn=None, biases_initializer=None)
 
     model = sx.transform(f)
     params = model.init(jax.random.key(0), x)
@@ -262,13 +265,17 @@ def test_fully_connected_matches_hand_written_jax(jit):
 
 def test_fully_connected_with_normalizer_and_reuse():
     def f(x):
-        a = nn.fully_connected(
-            x, 3, normalizer_fn=nn.batch_norm, normalizer_params={"training": True}, scope="fc"
-        )
-        b = nn.fully_connected(
+        a = contrib_layers.fully_connected(
             x,
             3,
-            normalizer_fn=nn.batch_norm,
+            normalizer_fn=layers.batch_normalization,
+            normalizer_params={"training": True},
+            scope="fc",
+        )
+        b = contrib_layers.fully_connected(
+            x,
+            3,
+            normalizer_fn=layers.batch_normalization,
             normalizer_params={"training": True},
             scope="fc",
             reuse=True,
@@ -290,20 +297,20 @@ def test_fully_connected_with_normalizer_and_reuse():
 
 def test_dropout():
     x = jnp.ones((200, 50))
-    model = sx.transform(lambda x, t: nn.dropout(x, rate=0.25, training=t))
+    model = sx.transform(lambda x, t: layers.dropout(x, rate=0.25, training=t))
     assert model.apply({}, x, False) is x  # inference: no rng needed
     y = model.apply({}, x, True, rng=jax.random.key(0))
     np.testing.assert_allclose(np.unique(np.asarray(y)), [0.0, 1 / 0.75], rtol=1e-6)
     assert abs(float((y == 0).mean()) - 0.25) < 0.02
     traced = jax.jit(model.apply)({}, x, jnp.asarray(True), rng=jax.random.key(0))
     np.testing.assert_array_equal(traced, y)
-    shared = sx.transform(lambda x: nn.dropout(x, 0.5, noise_shape=[200, 1], training=True))
+    shared = sx.transform(lambda x: layers.dropout(x, 0.5, noise_shape=[200, 1], training=True))
     z = shared.apply({}, x, rng=jax.random.key(1))
     assert (z.min(1) == z.max(1)).all()  # one mask value per row
     with pytest.raises(sx.errors.MissingRngError):
         model.apply({}, x, True)
     with pytest.raises(ValueError, match=r"rate=1.5; pass a drop probability in \[0, 1\)"):
-        nn.dropout(x, 1.5)
+        layers.dropout(x, 1.5)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""scopax.nn.seq2seq: TF 1.15's legacy_seq2seq names (golden files) and math.
+"""scopax.contrib.legacy_seq2seq: TF 1.15's legacy_seq2seq names (golden files) and math.
 
 TF 2 cannot run tf.contrib, so the math is checked against the hand-written JAX below,
 which follows TF 1.15's formulas independently of the module: it reads every variable
@@ -19,7 +19,8 @@ import pytest
 from nn_testing import describe, random_params
 
 import scopax as sx
-from scopax.nn import rnn_cell, seq2seq
+from scopax.contrib import legacy_seq2seq as seq2seq
+from scopax.nn import rnn_cell
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REGEN = os.environ.get("SCOPAX_REGEN_GOLDEN") == "1"

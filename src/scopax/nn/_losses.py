@@ -1,4 +1,4 @@
-"""TF1's softmax cross-entropy losses, per example (reduce them yourself)."""
+"""TF1's ``tf.nn`` cross-entropy losses, per example (reduce them yourself)."""
 
 from __future__ import annotations
 
@@ -114,3 +114,71 @@ def sparse_softmax_cross_entropy_with_logits(
     valid = (labels >= 0) & (labels < num_classes)
     picked = jnp.take_along_axis(log_probs, jnp.clip(labels, 0, num_classes - 1)[..., None], -1)
     return jnp.where(valid, -picked[..., 0], jnp.nan)
+
+
+def sigmoid_cross_entropy_with_logits(
+    _sentinel: Any = None, labels: Any = None, logits: Any = None, name: str | None = None
+) -> jax.Array:
+    """TF1's ``tf.nn.sigmoid_cross_entropy_with_logits``, elementwise, in TF's stable form
+    ``max(x, 0) - x * z + log(1 + exp(-abs(x)))``.
+
+    >>> import jax.numpy as jnp
+    >>> from scopax import nn
+    >>> nn.sigmoid_cross_entropy_with_logits(labels=jnp.array([1.0]), logits=jnp.array([0.0]))
+    Array([0.6931472], dtype=float32)
+
+    Args:
+      _sentinel: must stay unset: pass ``labels`` and ``logits`` by name, as in TF.
+      labels: probabilities in ``[0, 1]``, of ``logits``' shape.
+      logits: unscaled log odds.
+      name: accepted for TF1 compatibility.
+    """
+    del name
+    _check_named("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
+    return jax.nn.relu(logits) - logits * labels + jnp.log1p(jnp.exp(-jnp.abs(logits)))
+
+
+def weighted_cross_entropy_with_logits(
+    labels: Any = None,
+    logits: Any = None,
+    pos_weight: Any = None,
+    name: str | None = None,
+    targets: Any = None,
+) -> jax.Array:
+    """TF1's ``tf.nn.weighted_cross_entropy_with_logits``: the sigmoid cross entropy with
+    the positive term weighted by ``pos_weight``.
+
+    >>> import jax.numpy as jnp
+    >>> from scopax import nn
+    >>> nn.weighted_cross_entropy_with_logits(labels=jnp.array([1.0]), logits=jnp.array([0.0]),
+    ...                                       pos_weight=2.0)
+    Array([1.3862944], dtype=float32)
+
+    Args:
+      labels: probabilities in ``[0, 1]``; ``targets`` is TF1's older name.
+      logits: unscaled log odds, of ``labels``' shape.
+      pos_weight: the weight of the positive examples.
+      name: accepted for TF1 compatibility.
+      targets: as ``labels``.
+    """
+    del name
+    labels = targets if labels is None else labels
+    _check_named("weighted_cross_entropy_with_logits", None, labels, logits)
+    if pos_weight is None:
+        raise ValueError(
+            "weighted_cross_entropy_with_logits needs pos_weight, e.g. pos_weight=2.0."
+        )
+    log_weight = 1 + (pos_weight - 1) * labels
+    return (1 - labels) * logits + log_weight * (
+        jnp.log1p(jnp.exp(-jnp.abs(logits))) + jax.nn.relu(-logits)
+    )
+
+
+def _check_named(op: str, sentinel: Any, labels: Any, logits: Any) -> None:
+    if sentinel is not None or labels is None or logits is None:
+        raise ValueError(f"{op} takes labels and logits by name: {op}(labels=..., logits=...).")
+    if jnp.shape(labels) != jnp.shape(logits):
+        raise ValueError(
+            f"{op} got labels of shape {jnp.shape(labels)} and logits of shape "
+            f"{jnp.shape(logits)}; they must be equal."
+        )

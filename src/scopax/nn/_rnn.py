@@ -1,8 +1,9 @@
-"""TF1's RNN drivers: ``static_rnn`` (a Python unroll) and ``dynamic_rnn`` (``sx.scan``).
+"""TF1's RNN drivers: ``static_rnn`` (a Python unroll), ``dynamic_rnn`` (``sx.scan``) and
+``bidirectional_dynamic_rnn``.
 
-Both open the variable scope ``rnn`` (or ``scope``) and call the cell in it, so both
-give every variable the same name (``rnn/basic_lstm_cell/kernel``) and one parameter
-tree runs in either.
+``static_rnn`` and ``dynamic_rnn`` both open the variable scope ``rnn`` (or ``scope``)
+and call the cell in it, so both give every variable the same name
+(``rnn/basic_lstm_cell/kernel``) and one parameter tree runs in either.
 """
 
 from __future__ import annotations
@@ -194,3 +195,83 @@ def dynamic_rnn(
         if not time_major:
             outputs = jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), outputs)
     return outputs, state
+
+
+def _reverse_sequence(x: jax.Array, lengths: Any, time_axis: int) -> jax.Array:
+    """TF's ``reverse_sequence``: each example's first ``length`` steps reversed."""
+    steps = x.shape[time_axis]
+    if lengths is None:
+        return jnp.flip(x, time_axis)
+    time = jnp.arange(steps)[:, None]  # [time, batch]
+    source = jnp.where(time < lengths[None, :], lengths[None, :] - 1 - time, time)
+    if time_axis == 1:
+        source = source.T
+    source = jnp.reshape(source, source.shape + (1,) * (x.ndim - 2))
+    return jnp.take_along_axis(x, source, axis=time_axis)
+
+
+def bidirectional_dynamic_rnn(
+    cell_fw: Any,
+    cell_bw: Any,
+    inputs: Any,
+    sequence_length: Any = None,
+    initial_state_fw: Any = None,
+    initial_state_bw: Any = None,
+    dtype: Any = None,
+    parallel_iterations: int | None = None,
+    swap_memory: bool = False,
+    time_major: bool = False,
+    scope: Any = None,
+) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """TF1's ``bidirectional_dynamic_rnn``: ``cell_fw`` over the inputs, ``cell_bw`` over
+    each example's first ``sequence_length`` steps reversed.
+
+    Variables in ``bidirectional_rnn/fw/...`` and ``bidirectional_rnn/bw/...`` (or
+    ``scope``), as in TF. The backward outputs are reversed back, so step ``t`` of both
+    outputs belongs to input step ``t``.
+
+    >>> import jax, jax.numpy as jnp, scopax as sx
+    >>> from scopax import nn
+    >>> fw, bw = nn.rnn_cell.GRUCell(3), nn.rnn_cell.GRUCell(2)
+    >>> def f(x):
+    ...     return nn.bidirectional_dynamic_rnn(fw, bw, x, dtype=jnp.float32)
+    >>> params = sx.transform(f).init(jax.random.key(0), jnp.ones((2, 5, 4)))
+    >>> sorted(sx.flatten(params))[0]
+    'bidirectional_rnn/bw/gru_cell/candidate/bias'
+    >>> (out_fw, out_bw), _ = sx.transform(f).apply(params, jnp.ones((2, 5, 4)))
+    >>> out_fw.shape, out_bw.shape
+    ((2, 5, 3), (2, 5, 2))
+
+    Args:
+      cell_fw, cell_bw: the forward and backward cells.
+      inputs, sequence_length, dtype, parallel_iterations, swap_memory, time_major: as
+        :func:`dynamic_rnn`.
+      initial_state_fw, initial_state_bw: the cells' initial states.
+      scope: the variable scope; ``"bidirectional_rnn"`` by default.
+
+    Returns:
+      ``((output_fw, output_bw), (state_fw, state_bw))``.
+    """
+    time_axis = 0 if time_major else 1
+    common = {
+        "sequence_length": sequence_length,
+        "dtype": dtype,
+        "parallel_iterations": parallel_iterations,
+        "swap_memory": swap_memory,
+        "time_major": time_major,
+    }
+    lengths = None if sequence_length is None else jnp.asarray(sequence_length, jnp.int32)
+    with sx.variable_scope(scope or "bidirectional_rnn"):
+        with sx.variable_scope("fw") as fw_scope:
+            output_fw, state_fw = dynamic_rnn(
+                cell_fw, inputs, initial_state=initial_state_fw, scope=fw_scope, **common
+            )
+        with sx.variable_scope("bw") as bw_scope:
+            reversed_inputs = jax.tree.map(
+                lambda x: _reverse_sequence(x, lengths, time_axis), inputs
+            )
+            output, state_bw = dynamic_rnn(
+                cell_bw, reversed_inputs, initial_state=initial_state_bw, scope=bw_scope, **common
+            )
+    output_bw = jax.tree.map(lambda x: _reverse_sequence(x, lengths, time_axis), output)
+    return (output_fw, output_bw), (state_fw, state_bw)

@@ -2,7 +2,8 @@
 
 Each cell is called as ``cell(inputs, state)`` and has ``zero_state(batch_size, dtype)``,
 ``state_size`` and ``output_size``. Run a cell over time with
-:func:`scopax.nn.dynamic_rnn` or :func:`scopax.nn.static_rnn`.
+:func:`scopax.nn.dynamic_rnn` or :func:`scopax.nn.static_rnn`. ``tf.contrib.rnn``'s
+wrappers (``EmbeddingWrapper``, ...) are in :mod:`scopax.contrib.rnn`.
 
 >>> import jax, jax.numpy as jnp, scopax as sx
 >>> from scopax import nn
@@ -16,9 +17,6 @@ Each cell is called as ``cell(inputs, state)`` and has ``zero_state(batch_size, 
 from scopax.nn._cells import BasicRNNCell as BasicRNNCell
 from scopax.nn._cells import GRUCell as GRUCell
 from scopax.nn._cells import RNNCell as RNNCell
-from scopax.nn._contrib_wrappers import EmbeddingWrapper as EmbeddingWrapper
-from scopax.nn._contrib_wrappers import InputProjectionWrapper as InputProjectionWrapper
-from scopax.nn._contrib_wrappers import OutputProjectionWrapper as OutputProjectionWrapper
 from scopax.nn._lstm import BasicLSTMCell as BasicLSTMCell
 from scopax.nn._lstm import LSTMCell as LSTMCell
 from scopax.nn._lstm import LSTMStateTuple as LSTMStateTuple
@@ -30,13 +28,10 @@ __all__ = [
     "BasicLSTMCell",
     "BasicRNNCell",
     "DropoutWrapper",
-    "EmbeddingWrapper",
     "GRUCell",
-    "InputProjectionWrapper",
     "LSTMCell",
     "LSTMStateTuple",
     "MultiRNNCell",
-    "OutputProjectionWrapper",
     "RNNCell",
     "ResidualWrapper",
 ]

@@ -35,7 +35,7 @@ def sequence_loss_by_example(
     1e-12`` when ``average_across_timesteps`` (the log-perplexity per symbol).
 
     >>> import jax.numpy as jnp
-    >>> from scopax.nn import seq2seq
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
     >>> logits = [jnp.zeros((2, 4))] * 3  # 3 steps, batch 2, 4 symbols: uniform
     >>> targets = [jnp.array([1, 2])] * 3
     >>> weights = [jnp.ones(2), jnp.ones(2), jnp.array([1.0, 0.0])]  # 2nd: length 2
@@ -92,7 +92,7 @@ def sequence_loss(
     and divided by the batch size when ``average_across_batch``.
 
     >>> import jax.numpy as jnp
-    >>> from scopax.nn import seq2seq
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
     >>> logits = [jnp.zeros((2, 2))]  # 1 step, batch 2, 2 symbols: uniform
     >>> weights = [jnp.array([1.0, 0.0])]  # the second example is padding here
     >>> seq2seq.sequence_loss(logits, [jnp.array([1, 0])], weights)  # (log 2 + 0) / 2
@@ -138,8 +138,9 @@ def model_with_buckets(
     ``reuse=True``, so all buckets share one set of variables.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.GRUCell(4)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.GRUCell(4)
     >>> def model(source, target, weight):
     ...     def s2s(x, y):
     ...         return seq2seq.embedding_rnn_seq2seq(x, y, cell, 6, 6, 3)

@@ -12,10 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
-from scopax.nn._contrib_wrappers import EmbeddingWrapper, OutputProjectionWrapper
-from scopax.nn._core import embedding_lookup
-from scopax.nn._rnn import static_rnn
-from scopax.nn._seq2seq_rnn import (
+from scopax.contrib._rnn_wrappers import EmbeddingWrapper, OutputProjectionWrapper
+from scopax.contrib._seq2seq_rnn import (
     LoopFunction,
     check_bool,
     check_output_projection,
@@ -25,6 +23,8 @@ from scopax.nn._seq2seq_rnn import (
     linear,
     select_decoder,
 )
+from scopax.nn._embedding import embedding_lookup
+from scopax.nn._rnn import static_rnn
 
 
 def attention_decoder(
@@ -53,8 +53,9 @@ def attention_decoder(
     input ``linear``, the cell's, and ``AttnOutputProjection/kernel`` and ``/bias``.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.GRUCell(4)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.GRUCell(4)
     >>> def decode(inputs, memory):
     ...     state = cell.zero_state(2, jnp.float32)
     ...     return seq2seq.attention_decoder(list(inputs), state, memory, cell, num_heads=2)
@@ -204,8 +205,9 @@ def embedding_attention_decoder(
     ``embedding_attention_decoder/attention_decoder``.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.OutputProjectionWrapper(rnn_cell.GRUCell(4), 6)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.OutputProjectionWrapper(rnn.GRUCell(4), 6)
     >>> def greedy(go, state, memory):
     ...     outputs, _ = seq2seq.embedding_attention_decoder(
     ...         [go] * 3, state, memory, cell, num_symbols=6, embedding_size=3,
@@ -282,8 +284,9 @@ def embedding_attention_seq2seq(
     ``OutputProjectionWrapper`` to ``num_decoder_symbols``, and the outputs are logits.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.GRUCell(4)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.GRUCell(4)
     >>> def model(source, target, feed_previous):
     ...     outputs, _ = seq2seq.embedding_attention_seq2seq(
     ...         list(source), list(target), cell, num_encoder_symbols=6,

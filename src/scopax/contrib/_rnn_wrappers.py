@@ -26,7 +26,7 @@ class EmbeddingWrapper(_Wrapper):
     wrapper has its own scope, ``embedding_wrapper``, that holds the wrapped cell's.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell
+    >>> from scopax.contrib import rnn as rnn_cell
     >>> cell = rnn_cell.EmbeddingWrapper(rnn_cell.GRUCell(4), 10, 3)
     >>> model = sx.transform(lambda ids: cell(ids, cell.zero_state(2, jnp.float32)))
     >>> params = model.init(jax.random.key(0), jnp.array([1, 7]))
@@ -85,7 +85,7 @@ class InputProjectionWrapper(_Wrapper):
     holds the wrapped cell's.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell
+    >>> from scopax.contrib import rnn as rnn_cell
     >>> cell = rnn_cell.InputProjectionWrapper(rnn_cell.BasicRNNCell(3), num_proj=2)
     >>> model = sx.transform(lambda x: cell(x, cell.zero_state(1, jnp.float32)))
     >>> params = model.init(jax.random.key(0), jnp.ones((1, 5)))
@@ -121,7 +121,7 @@ class OutputProjectionWrapper(_Wrapper):
     also holds the wrapped cell's. The state is the wrapped cell's, unprojected.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell
+    >>> from scopax.contrib import rnn as rnn_cell
     >>> cell = rnn_cell.OutputProjectionWrapper(rnn_cell.GRUCell(4), output_size=10)
     >>> model = sx.transform(lambda x: cell(x, cell.zero_state(1, jnp.float32))[0])
     >>> model.apply(model.init(jax.random.key(0), jnp.ones((1, 3))), jnp.ones((1, 3))).shape

@@ -7,10 +7,8 @@ import copy
 from typing import Any
 
 import scopax as sx
-from scopax.nn._contrib_wrappers import EmbeddingWrapper, OutputProjectionWrapper
-from scopax.nn._core import embedding_lookup
-from scopax.nn._rnn import static_rnn
-from scopax.nn._seq2seq_rnn import (
+from scopax.contrib._rnn_wrappers import EmbeddingWrapper, OutputProjectionWrapper
+from scopax.contrib._seq2seq_rnn import (
     check_bool,
     check_output_projection,
     check_steps,
@@ -20,6 +18,8 @@ from scopax.nn._seq2seq_rnn import (
     select_decoder,
     tied_rnn_seq2seq,
 )
+from scopax.nn._embedding import embedding_lookup
+from scopax.nn._rnn import static_rnn
 
 
 def embedding_rnn_decoder(
@@ -40,8 +40,9 @@ def embedding_rnn_decoder(
     ``embedding_rnn_decoder``, and the cell's under ``embedding_rnn_decoder/rnn_decoder``.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.OutputProjectionWrapper(rnn_cell.GRUCell(4), 6)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.OutputProjectionWrapper(rnn.GRUCell(4), 6)
     >>> def greedy(go, state):
     ...     outputs, _ = seq2seq.embedding_rnn_decoder(
     ...         [go] * 3, state, cell, num_symbols=6, embedding_size=3, feed_previous=True)
@@ -106,8 +107,9 @@ def embedding_rnn_seq2seq(
     ``OutputProjectionWrapper`` to ``num_decoder_symbols``, so outputs are logits.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.GRUCell(4)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.GRUCell(4)
     >>> def model(source, target):
     ...     return seq2seq.embedding_rnn_seq2seq(list(source), list(target), cell, 7, 9, 3)[0]
     >>> source, target = jnp.zeros((5, 2), jnp.int32), jnp.zeros((4, 2), jnp.int32)
@@ -193,8 +195,9 @@ def embedding_tied_rnn_seq2seq(
     (to ``num_decoder_symbols``, else ``num_symbols``), which the encoder runs too.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.GRUCell(4)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.GRUCell(4)
     >>> def model(source, target):
     ...     return seq2seq.embedding_tied_rnn_seq2seq(list(source), list(target), cell, 8, 3)[0]
     >>> ids = jnp.zeros((5, 2), jnp.int32)

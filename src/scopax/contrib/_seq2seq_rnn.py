@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
-from scopax.nn._core import embedding_lookup
+from scopax.nn._embedding import embedding_lookup
 from scopax.nn._rnn import static_rnn
 
 LoopFunction = Callable[[jax.Array, int], jax.Array]
@@ -133,8 +133,9 @@ def rnn_decoder(
     """TF's ``legacy_seq2seq.rnn_decoder``: run ``cell`` over the decoder inputs.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.GRUCell(4)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.GRUCell(4)
     >>> def decode(inputs, state):
     ...     return seq2seq.rnn_decoder(list(inputs), state, cell)
     >>> inputs, state = jnp.ones((3, 2, 5)), jnp.zeros((2, 4))  # 3 steps, batch 2
@@ -189,8 +190,9 @@ def basic_rnn_seq2seq(
     ``basic_rnn_seq2seq/rnn/...`` and ``basic_rnn_seq2seq/rnn_decoder/...``.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.BasicRNNCell(4)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.BasicRNNCell(4)
     >>> def model(xs, ys):
     ...     return seq2seq.basic_rnn_seq2seq(list(xs), list(ys), cell)[0]
     >>> xs, ys = jnp.ones((5, 2, 3)), jnp.ones((4, 2, 3))
@@ -231,8 +233,9 @@ def tied_rnn_seq2seq(
     re-enters it: the sharing example of TF's variable-scope tutorial.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax.nn import rnn_cell, seq2seq
-    >>> cell = rnn_cell.GRUCell(3)
+    >>> from scopax.contrib import rnn
+    >>> from scopax.contrib import legacy_seq2seq as seq2seq
+    >>> cell = rnn.GRUCell(3)
     >>> def model(xs, ys):
     ...     return seq2seq.tied_rnn_seq2seq(list(xs), list(ys), cell)[0]
     >>> xs = jnp.ones((4, 2, 3))

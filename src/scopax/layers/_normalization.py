@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
-from scopax.nn._core import _float_dtype, layer_scope
+from scopax.nn._util import float_dtype, layer_scope
 
 _HALF = (np.dtype(jnp.float16), np.dtype(jnp.bfloat16))
 
@@ -33,7 +33,7 @@ def batch_normalization(
     reuse: Any = None,
     fused: bool | None = None,
 ) -> jax.Array:
-    """TF1's ``tf.layers.batch_normalization`` (also ``scopax.nn.batch_norm``).
+    """TF1's ``tf.layers.batch_normalization``.
 
     Variables, in scope ``name`` or ``batch_normalization`` made unique: ``gamma``
     (ones) and ``beta`` (zeros), ``[channels]``, and the non-trainable ``moving_mean``
@@ -48,8 +48,8 @@ def batch_normalization(
     other inputs use the plain batch variance.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
-    >>> from scopax import nn
-    >>> model = sx.transform_with_state(lambda x: nn.batch_normalization(x, training=True))
+    >>> from scopax import layers
+    >>> model = sx.transform_with_state(lambda x: layers.batch_normalization(x, training=True))
     >>> x = jnp.array([[0.0, 1.0], [2.0, 5.0]])
     >>> params, state = model.init(jax.random.key(0), x)
     >>> sorted(sx.flatten(params)), sorted(sx.flatten(state))
@@ -78,7 +78,7 @@ def batch_normalization(
     """
     if not isinstance(axis, int):
         raise ValueError(f"batch_normalization got axis={axis!r}; pass one int axis.")
-    dtype = _float_dtype(inputs, "batch_normalization")
+    dtype = float_dtype(inputs, "batch_normalization")
     ndim = np.ndim(inputs)
     if not -ndim <= axis < ndim:
         raise ValueError(
@@ -124,40 +124,78 @@ def batch_normalization(
             else moving_variance_initializer,
             trainable=False,
         )
-        shape = [1] * ndim
-        shape[axis] = channels
-
-        def normalize(mean: jax.Array, variance: jax.Array) -> jax.Array:
-            inv = jax.lax.rsqrt(variance + epsilon)
-            if gamma is not None:
-                inv = inv * gamma
-            offset = -mean * inv if beta is None else beta - mean * inv
-            x = inputs.astype(param_dtype)
-            out = x * jnp.reshape(inv, shape) + jnp.reshape(offset, shape)
-            return out.astype(dtype)
-
-        if training is None or training is False:
-            return normalize(moving_mean, moving_variance)
-        reduce = tuple(a for a in range(ndim) if a != axis)
-        x = inputs.astype(param_dtype)
-        mean = jnp.mean(x, axis=reduce)
-        variance = jnp.mean(jnp.square(x - jnp.reshape(mean, shape)), axis=reduce)
-        is_fused = ndim == 4 and axis in (1, 3) if fused is None else fused and ndim == 4
-        update_variance = variance
-        if is_fused:
-            n = np.prod([inputs.shape[a] for a in reduce])
-            update_variance = variance * (n / max(n - 1, 1))
-        decay = 1.0 - momentum
-        new_mean = moving_mean - (moving_mean - mean) * decay
-        new_variance = moving_variance - (moving_variance - update_variance) * decay
-        out = normalize(mean, variance)
-        if training is not True:
-            out = jnp.where(training, out, normalize(moving_mean, moving_variance))
-            new_mean = jnp.where(training, new_mean, moving_mean)
-            new_variance = jnp.where(training, new_variance, moving_variance)
-        sx.assign(moving_mean, new_mean)
-        sx.assign(moving_variance, new_variance)
+        # TF 1.15 takes its fused kernel for rank 4 with the channels on axis 1 or 3.
+        is_fused = ndim == 4 and axis in (1, 3) and fused is not False
+        out = moving_normalization(
+            inputs,
+            axis,
+            momentum,
+            epsilon,
+            gamma,
+            beta,
+            moving_mean,
+            moving_variance,
+            training,
+            is_fused,
+        )
     return out
 
 
-batch_norm = batch_normalization
+def moving_normalization(
+    inputs: Any,
+    axis: int,
+    momentum: float,
+    epsilon: float,
+    gamma: Any,
+    beta: Any,
+    moving_mean: Any,
+    moving_variance: Any,
+    training: Any,
+    fused: bool,
+) -> jax.Array:
+    """Normalizes with the batch's statistics in training (and moves the moving ones,
+    with ``sx.assign``), else with the moving statistics; shared with
+    ``scopax.contrib.layers.batch_norm``.
+
+    ``fused``: whether TF 1.15 runs its fused kernel here. That kernel raises
+    ``epsilon`` to at least 1.001e-5 and gives the moving average the variance with
+    Bessel's correction, ``n / (n - 1)``; otherwise both use the plain batch variance.
+    """
+    dtype = jnp.result_type(inputs)
+    param_dtype = jnp.result_type(moving_mean)
+    ndim = np.ndim(inputs)
+    shape = [1] * ndim
+    shape[axis] = inputs.shape[axis]
+    if fused:
+        epsilon = max(epsilon, 1.001e-5)
+
+    def normalize(mean: jax.Array, variance: jax.Array) -> jax.Array:
+        inv = jax.lax.rsqrt(variance + epsilon)
+        if gamma is not None:
+            inv = inv * gamma
+        offset = -mean * inv if beta is None else beta - mean * inv
+        x = inputs.astype(param_dtype)
+        out = x * jnp.reshape(inv, shape) + jnp.reshape(offset, shape)
+        return out.astype(dtype)
+
+    if training is None or training is False:
+        return normalize(moving_mean, moving_variance)
+    reduce = tuple(a for a in range(ndim) if a != axis)
+    x = inputs.astype(param_dtype)
+    mean = jnp.mean(x, axis=reduce)
+    variance = jnp.mean(jnp.square(x - jnp.reshape(mean, shape)), axis=reduce)
+    update_variance = variance
+    if fused:
+        n = np.prod([inputs.shape[a] for a in reduce])
+        update_variance = variance * (n / max(n - 1, 1))
+    decay = 1.0 - momentum
+    new_mean = moving_mean - (moving_mean - mean) * decay
+    new_variance = moving_variance - (moving_variance - update_variance) * decay
+    out = normalize(mean, variance)
+    if training is not True:
+        out = jnp.where(training, out, normalize(moving_mean, moving_variance))
+        new_mean = jnp.where(training, new_mean, moving_mean)
+        new_variance = jnp.where(training, new_variance, moving_variance)
+    sx.assign(moving_mean, new_mean)
+    sx.assign(moving_variance, new_variance)
+    return out
