@@ -53,6 +53,7 @@ from scopax._src.template import make_template as make_template
 from scopax._src.tf_checkpoint import list_tf_checkpoint as list_tf_checkpoint
 from scopax._src.tf_checkpoint import load_tf_checkpoint as load_tf_checkpoint
 from scopax._src.tf_checkpoint import restore_from_tf as restore_from_tf
+from scopax._src.tf_writer import save_tf_checkpoint as save_tf_checkpoint
 from scopax._src.transform import Transformed as Transformed
 from scopax._src.transform import TransformedWithState as TransformedWithState
 from scopax._src.transform import next_rng_key as next_rng_key
@@ -96,6 +97,7 @@ __all__ = [
     "restore",
     "restore_from_tf",
     "save",
+    "save_tf_checkpoint",
     "scan",
     "summary",
     "switch",
