@@ -40,7 +40,9 @@ from scopax._src.errors import ShapeMismatchError as ShapeMismatchError
 from scopax._src.errors import ShapeRequiredError as ShapeRequiredError
 from scopax._src.errors import ShapeTypeError as ShapeTypeError
 from scopax._src.errors import ShardingError as ShardingError
+from scopax._src.errors import SlotMismatchError as SlotMismatchError
 from scopax._src.errors import TemplateArgumentError as TemplateArgumentError
+from scopax._src.errors import TrainArgumentError as TrainArgumentError
 from scopax._src.errors import TreeArgumentError as TreeArgumentError
 from scopax._src.errors import UnflattenError as UnflattenError
 from scopax._src.errors import UnsupportedCheckpointError as UnsupportedCheckpointError

@@ -466,6 +466,31 @@ class OpArgumentError(ScopaxError, ValueError):
         super().__init__(f"tf.{op} got {argument}: {why}")
 
 
+class TrainArgumentError(ScopaxError, ValueError):
+    """A ``scopax.train`` optimizer, schedule or moving average got an argument it cannot use."""
+
+    def __init__(self, where: str, argument: str, why: str):
+        self.where = where
+        self.argument = argument
+        super().__init__(f"{where} got {argument}: {why}")
+
+
+class SlotMismatchError(ScopaxError, ValueError):
+    """``restore_slots`` found optimizer slots missing, or of another shape, in a flat dict."""
+
+    def __init__(self, optimizer: str, problems: Sequence[tuple[str, str]]):
+        self.optimizer = optimizer
+        self.problems = list(problems)
+        self.names = [name for name, _ in self.problems]
+        lines = "".join(f"\n  {name}: {why}" for name, why in self.problems)
+        super().__init__(
+            f"Cannot restore the state of {optimizer} from the slots given:{lines}\n"
+            "Pass every variable TF saved for this optimizer (sx.load_tf_checkpoint(path) "
+            "returns them; sx.list_tf_checkpoint(path) lists their names), with params named "
+            "as in TF, and build the optimizer with TF's hyperparameters."
+        )
+
+
 class MissingDependencyError(ScopaxError, ValueError, ImportError):
     """An optional package that a feature needs is not installed."""
 
