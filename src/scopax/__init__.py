@@ -116,3 +116,4 @@ from scopax import contrib as contrib
 from scopax import layers as layers
 from scopax import losses as losses
 from scopax import nn as nn
+from scopax import train as train
