@@ -16,7 +16,7 @@ import numpy as np
 
 from scopax import errors
 from scopax.compat.v1._dtypes import as_dtype
-from scopax.compat.v1._util import is_traced, named, one_axis, static_ints
+from scopax.compat.v1._util import is_traced, named, one_axis, static_int, static_ints
 
 _FLOAT32 = np.dtype("float32")
 _INT32 = np.dtype("int32")
@@ -148,21 +148,21 @@ def range(  # TF1's name
     (Array([0, 1, 2], dtype=int32), Array([1.  , 1.25, 1.5 , 1.75], dtype=float32))
     """
     with named(name):
-        if limit is None:
-            start, limit = 0, start
-        values = (start, limit, delta)
-        for argument, v in zip(("start", "limit", "delta"), values, strict=True):
-            if is_traced(v) or np.ndim(v) != 0:
+        values = {"start": start, "limit": limit, "delta": delta}
+        for argument, v in values.items():
+            if v is not None and (is_traced(v) or np.ndim(v) != 0):
                 raise errors.OpArgumentError(
                     "range",
                     f"{argument}={v!r}",
                     "pass a number known when the program is traced (the length decides "
                     "the result's shape).",
                 )
+        if limit is None:
+            start, limit = 0, start
         if delta == 0:
             raise errors.OpArgumentError("range", "delta=0", "pass a non-zero step.")
         if dtype is None:  # TF1: float32 if any bound is a float, else int32.
-            floats = any(np.asarray(v).dtype.kind == "f" for v in values)
+            floats = any(np.asarray(v).dtype.kind == "f" for v in (start, limit, delta))
             dtype = _FLOAT32 if floats else _INT32
         return jnp.arange(start, limit, delta, dtype=_canonical(dtype))
 
@@ -250,15 +250,20 @@ def one_hot(
     """
     with named(name):
         i = jnp.asarray(indices)
-        (n,) = static_ints("one_hot", "depth", depth)
+        n = static_int("one_hot", "depth", depth)
         if dtype is None:
             given = on_value if on_value is not None else off_value
             dtype = _FLOAT32 if given is None else (_python_dtype(given) or jnp.result_type(given))
         dtype = _canonical(dtype)
-        on = jnp.asarray(1 if on_value is None else on_value, dtype)
-        off = jnp.asarray(0 if off_value is None else off_value, dtype)
         classes = jnp.arange(n, dtype=i.dtype).reshape((1,) * i.ndim + (n,))
-        hot = jnp.where(i[..., None] == classes, on, off)
+        hot = i[..., None] == classes
+        if on_value is None and off_value is None:
+            # As jax.nn.one_hot: XLA folds a converted mask times x into a select.
+            hot = hot.astype(dtype)
+        else:
+            on = jnp.asarray(1 if on_value is None else on_value, dtype)
+            off = jnp.asarray(0 if off_value is None else off_value, dtype)
+            hot = jnp.where(hot, on, off)
         if axis is None or axis == -1:
             return hot
         return jnp.moveaxis(hot, -1, one_axis("one_hot", "axis", axis, hot.ndim))

@@ -35,8 +35,12 @@ def as_dtype(type_value: Any) -> np.dtype:
       OpArgumentError: ``type_value`` names no dtype, or a string dtype, which JAX
         arrays cannot hold.
     """
+    if (isinstance(type_value, str) and type_value == "string") or type_value in (str, bytes):
+        dtype = np.dtype(str)  # TF1's tf.string: refused below, with the reason.
+    else:
+        dtype = None
     try:
-        dtype = np.dtype(type_value)
+        dtype = np.dtype(type_value) if dtype is None else dtype
     except TypeError as e:
         raise errors.OpArgumentError(
             "as_dtype",

@@ -17,7 +17,7 @@ import numpy as np
 import scopax as sx
 from scopax import errors
 from scopax.compat.v1._dtypes import as_dtype
-from scopax.compat.v1._util import named, static_ints
+from scopax.compat.v1._util import named, static_int, static_ints
 
 _FLOAT32 = np.dtype("float32")
 
@@ -159,7 +159,7 @@ def multinomial(
                 f"logits of shape {x.shape}",
                 "pass a [batch, classes] matrix of unnormalized log-probabilities.",
             )
-        (n,) = static_ints("multinomial", "num_samples", num_samples)
+        n = static_int("multinomial", "num_samples", num_samples)
         key = _key("multinomial", seed)
         drawn = jax.random.categorical(key, x, axis=-1, shape=(n, x.shape[0]))
         dtype = jax.dtypes.canonicalize_dtype(as_dtype(output_dtype or np.dtype("int64")))

@@ -10,7 +10,15 @@ import numpy as np
 
 from scopax import errors
 from scopax.compat.v1._dtypes import as_dtype
-from scopax.compat.v1._util import axes, is_traced, named, one_axis, pick, static_ints
+from scopax.compat.v1._util import (
+    axes,
+    is_traced,
+    named,
+    one_axis,
+    pick,
+    static_int,
+    static_ints,
+)
 
 _BOOL = np.dtype("bool")
 
@@ -133,7 +141,7 @@ def sequence_mask(
                 )
             maxlen = int(np.max(np.asarray(lengths), initial=0))
         else:
-            (maxlen,) = static_ints("sequence_mask", "maxlen", maxlen)
+            maxlen = static_int("sequence_mask", "maxlen", maxlen)
         steps = jnp.arange(maxlen, dtype=lengths.dtype).reshape((1,) * lengths.ndim + (maxlen,))
         mask = steps < lengths[..., None]
         return mask.astype(as_dtype(dtype))

@@ -107,3 +107,11 @@ def broadcastable(*values: Any) -> list[Any]:
 def is_traced(value: Any) -> bool:
     """Whether ``value`` is an abstract array of a trace (``jax.jit``...), with no value yet."""
     return isinstance(value, Tracer)
+
+
+def static_int(op: str, argument: str, value: Any) -> int:
+    """One int known when the program is traced (a depth, a length, a count)."""
+    ints = static_ints(op, argument, value)
+    if len(ints) != 1 or np.ndim(value) != 0:
+        raise errors.OpArgumentError(op, f"{argument}={value!r}", "pass one int.")
+    return ints[0]
