@@ -48,6 +48,7 @@ def test_state_round_trips_through_tf_names(opt):
     params, state = _run(opt, PARAMS, opt.init(PARAMS), 3)
     flat = train.slot_variables(opt, state, params)
     assert list(flat) == sorted(flat) and int(flat["global_step"]) == 3
+    assert flat["global_step"].dtype == np.int64  # TF's dtype, which TF's Saver insists on
     restored = train.restore_slots(opt, params, {**flat, **sx.flatten(params)})
     assert jax.tree_util.tree_structure(restored) == jax.tree_util.tree_structure(state)
     for a, b in zip(

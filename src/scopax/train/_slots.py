@@ -50,7 +50,8 @@ def slot_variables(opt: Any, state: Any, params: Any) -> dict[str, jax.Array]:
     ``Momentum``; Adagrad's ``Adagrad``; Adam's ``m``, ``v`` and the non-slot variables
     ``beta1_power`` and ``beta2_power``; RMSProp's ``rms``, then ``mg`` if centered, then
     ``momentum``; Adadelta's ``accum`` and ``accum_update``. ``global_step`` is the
-    number of updates done, which is TF's ``global_step`` when ``minimize`` counted it.
+    number of updates done, which is TF's ``global_step`` when ``minimize`` counted it;
+    outside ``jit`` it is a NumPy int64, TF's dtype for it.
     The names assume, as is usual, that TF built the optimizer at the root scope and
     that it was the graph's only optimizer of its name.
 
@@ -86,8 +87,17 @@ def slot_variables(opt: Any, state: Any, params: Any) -> dict[str, jax.Array]:
         out.update({f"{name}/{suffix}": value for name, value in zip(names, values, strict=True)})
     for field in opt._NON_SLOT_FIELDS:
         out[field] = getattr(state, field)
-    out[GLOBAL_STEP] = state.count
+    out[GLOBAL_STEP] = _as_int64(state.count)
     return dict(sorted(out.items()))
+
+
+def _as_int64(count: Any) -> Any:
+    # TF's global_step is int64, and TF refuses to restore an int32 into it. The count is
+    # int32 when JAX's 64-bit mode is off, so a concrete one is handed over as NumPy int64.
+    try:
+        return np.asarray(count, np.int64)
+    except jax.errors.TracerArrayConversionError:
+        return count
 
 
 def _step_from_beta1_power(opt: TFOptimizer, flat: Mapping[str, Any]) -> int | None:
