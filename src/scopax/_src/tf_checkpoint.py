@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from scopax._src.errors import CheckpointMismatchError, CheckpointTreeError
-from scopax._src.params import Params, as_flat, unflatten
+from scopax._src.params import as_flat, unflatten
 from scopax._src.tf_bundle import DTYPES, Bundle
 
 
@@ -113,13 +113,14 @@ _MISMATCH_FIX = (
 
 
 def restore_from_tf(
-    params: Mapping[str, Any],
+    tree: Any,
     path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
     assignment_map: Mapping[str, str] | None = None,
     *,
+    strict: bool = True,
     within: str | bytes | os.PathLike[str] | os.PathLike[bytes] | None = None,
-) -> Params:
-    """``params`` with values from a TF1 checkpoint, like ``tf.train.init_from_checkpoint``.
+) -> Any:
+    """``tree`` with values from a TF1 checkpoint, like ``tf.train.init_from_checkpoint``.
 
     >>> import jax, jax.numpy as jnp, scopax as sx
     >>> def net(x):
@@ -132,17 +133,25 @@ def restore_from_tf(
     >>> bool((params["dense/kernel"] == ckpt["net/dense/kernel"]).all())
     True
 
+    A model of :func:`~scopax.transform_with_state` restores both of its trees at once:
+    ``params, state = sx.restore_from_tf((params, state), path)`` fills trainable
+    variables and state (batch norm's moving statistics, ``global_step``) alike, each
+    in the tree it belongs to.
+
     Every variable covered by ``assignment_map`` is checked against the checkpoint: a
     missing name, another shape or another dtype is reported, all of them at once, in one
-    :class:`~scopax.errors.CheckpointMismatchError`. Checkpoint tensors that nothing maps
-    to, such as ``global_step`` and optimizer slots (``.../Adam``, ``.../Momentum``), are
-    skipped; map them explicitly to read them. Dtypes must match after JAX's
-    canonicalization, as ``get_variable`` does: with x64 off, a float64 or int64 tensor
-    restores into a float32 or int32 variable, and an int64 value outside the int32 range
-    (or a float64 beyond float32's) is reported instead of wrapped.
+    :class:`~scopax.errors.CheckpointMismatchError`; so is a map that covers nothing, such
+    as ``{}``. ``strict=False`` restores what the checkpoint has and keeps the rest.
+    Checkpoint tensors that nothing maps to, such as optimizer slots (``.../Adam``,
+    ``.../Momentum``), are skipped; map them explicitly to read them, or see
+    :func:`scopax.train.restore_slots`. Dtypes must match after JAX's canonicalization, as
+    ``get_variable`` does: with x64 off, a float64 or int64 tensor restores into a float32
+    or int32 variable, and an int64 value outside the int32 range (or a float64 beyond
+    float32's) is reported instead of wrapped.
 
     Args:
-      params: the tree that ``init`` returned (or ``jax.eval_shape`` of ``init``: then
+      tree: the tree that ``init`` returned, or the ``(params, state)`` pair of
+        :func:`~scopax.transform_with_state` (or ``jax.eval_shape`` of ``init``: then
         every variable must be covered). Each value keeps the sharding of the leaf it
         replaces.
       path: as for :func:`load_tf_checkpoint`.
@@ -151,29 +160,36 @@ def restore_from_tf(
         variable; the most specific entry for a variable wins. Variables it does not
         cover keep their values. ``None`` (the default) is ``{"/": "/"}``: every
         variable, under its own name.
+      strict: with ``False``, variables the checkpoint lacks (and map entries that
+        cover nothing) keep their values instead of raising; shape and dtype
+        mismatches still raise.
       within: as for :func:`load_tf_checkpoint`.
 
     Returns:
-      A new :class:`Params` with the restored values.
+      A new :class:`Params` with the restored values, or a new ``(params, state)`` pair.
 
     Raises:
       CheckpointMismatchError: names missing in the checkpoint, shape or dtype
         mismatches, values out of range, or ``assignment_map`` entries that cover nothing.
-      CheckpointTreeError: ``params`` is not a tree of arrays, or ``assignment_map`` not
-        a mapping.
+      CheckpointTreeError: ``tree`` is not a tree (or pair of trees) of arrays, or
+        ``assignment_map`` not a mapping.
       CheckpointNotFoundError, CheckpointCorruptError, UnsupportedCheckpointError: as
         :func:`load_tf_checkpoint`.
     """
-    flat = _flat_params(params)
+    trees = tuple(tree) if _is_pair(tree) else (tree,)
+    flats = [_flat_params(t) for t in trees]
+    flat = _merge(flats)
     _check_assignment_map(assignment_map)
     bundle = Bundle(path, within)
-    plan, problems = _plan(flat, assignment_map)
+    plan, problems = _plan(flat, assignment_map, strict)
     for name, leaf in flat.items():
         if name not in plan and isinstance(leaf, jax.ShapeDtypeStruct):
             problems.append((name, "params holds only its shape, and assignment_map skips it"))
-    for name, source in plan.items():
+    for name, source in list(plan.items()):
         why = _check(bundle, flat[name], source, name)
-        if why:
+        if why and not strict and source not in bundle.tensors:
+            del plan[name]  # Partial restore: the variable keeps its value.
+        elif why:
             problems.append((name, why))
     if problems:
         raise CheckpointMismatchError(bundle.prefix, problems, _MISMATCH_FIX)
@@ -188,7 +204,26 @@ def restore_from_tf(
         out[name] = _place(converted, leaf)
     if problems:
         raise CheckpointMismatchError(bundle.prefix, problems, _MISMATCH_FIX)
-    return unflatten(out)
+    restored = tuple(unflatten({name: out[name] for name in f}) for f in flats)
+    return restored if _is_pair(tree) else restored[0]
+
+
+def _is_pair(tree: Any) -> bool:
+    return isinstance(tree, tuple) and len(tree) == 2 and all(isinstance(t, Mapping) for t in tree)
+
+
+def _merge(flats: list[dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for flat in flats:
+        for name, leaf in flat.items():
+            if name in merged:
+                raise CheckpointTreeError(
+                    name,
+                    "is in both params and state; pass the (params, state) pair that init "
+                    "returned, in which each variable is in one tree",
+                )
+            merged[name] = leaf
+    return merged
 
 
 def _flat_params(params: Any) -> dict[str, Any]:
@@ -217,12 +252,14 @@ def _check_assignment_map(assignment_map: Any) -> None:
 
 
 def _plan(
-    flat: Mapping[str, Any], assignment_map: Mapping[str, str] | None
+    flat: Mapping[str, Any], assignment_map: Mapping[str, str] | None, strict: bool
 ) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """{params name: checkpoint name} per TF's assignment_map rules, and the problems."""
+    """{params name: checkpoint name} per TF's assignment_map rules, and the problems
+    (without entries that cover no variable, unless ``strict``)."""
     mapping = {"/": "/"} if assignment_map is None else assignment_map
     chosen: dict[str, tuple[int, str]] = {}
     problems: list[tuple[str, str]] = []
+    uncovered: set[int] = set()  # Indices in problems of entries that cover nothing.
     for source, dest in mapping.items():
         if not isinstance(source, str) or not isinstance(dest, str):
             problems.append((repr(dest), "assignment_map keys and values must be strings"))
@@ -244,6 +281,7 @@ def _plan(
             problems.append(
                 (dest, f"assignment_map names it, but params has no such variable{hint}")
             )
+            uncovered.add(len(problems) - 1)
         elif source != "/" and not source.endswith("/"):
             problems.append(
                 (
@@ -258,9 +296,21 @@ def _plan(
             covered = [name for name in flat if name.startswith(prefix)]
             if not covered:
                 problems.append((dest, "assignment_map names this scope, but params has none"))
+                uncovered.add(len(problems) - 1)
             for name in covered:
                 if chosen.get(name, (-1, ""))[0] < len(prefix):
                     chosen[name] = (len(prefix), base + name[len(prefix) :])
+    if assignment_map is not None and not assignment_map:
+        problems.append(
+            (
+                "{}",
+                "assignment_map is empty, so nothing would be restored; pass None to restore "
+                "every variable under its own name, or strict=False to allow it",
+            )
+        )
+        uncovered.add(len(problems) - 1)
+    if not strict:
+        problems = [p for i, p in enumerate(problems) if i not in uncovered]
     return {name: source for name, (_, source) in sorted(chosen.items())}, problems
 
 
