@@ -187,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             p, s = states[name]
             jax.block_until_ready(step(p, s, batch))
             start = time.perf_counter()
+            loss = None
             for _ in range(args.steps):
                 p, s, loss = step(p, s, batch)
             jax.block_until_ready(loss)

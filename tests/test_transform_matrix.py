@@ -259,6 +259,7 @@ def test_next_rng_key_in_a_body_works(inner: Inner, phase: str, jit: Jit) -> Non
     # lax.cond traces the call in both branches, so either of the first two keys is right.
     allowed = [first, second] if inner is _in_cond else [first]
     model = _rng_model(inner)
+    params = sx.Params()
     for _ in range(2):
         with jax.checking_leaks():
             if phase == "init":

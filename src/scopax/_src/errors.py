@@ -501,8 +501,13 @@ class MissingDependencyError(ScopaxError, ValueError, ImportError):
         )
 
 
-# Tracebacks and reprs name the public module users import the classes from.
-for _cls in list(globals().values()):
-    if isinstance(_cls, type) and issubclass(_cls, ScopaxError):
-        _cls.__module__ = "scopax.errors"
-del _cls
+
+
+def _name_public_module() -> None:
+    # Tracebacks and reprs name the public module users import the classes from.
+    for value in list(globals().values()):
+        if isinstance(value, type) and issubclass(value, ScopaxError):
+            value.__module__ = "scopax.errors"
+
+
+_name_public_module()
