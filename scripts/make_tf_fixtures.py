@@ -16,16 +16,23 @@ moving statistics are not trivially zero), runs them on seeded inputs and writes
 - the inputs, ``outputs`` and, for RNNs, ``final_state/<i>`` (and ``initial_state/<i>``)
   in ``tf.nest.flatten`` order, which is ``jax.tree.leaves`` order.
 
-TF 2.21 has no ``tf.contrib``: ``fully_connected``, ``EmbeddingWrapper``,
-``InputProjectionWrapper`` and ``OutputProjectionWrapper`` are tested against hand-written
-JAX instead. Dropout's masks come from TF's own RNG, so dropout is tested by its
-statistics, and ``DropoutWrapper`` here only with keep probabilities of 1.
+It also writes ``tests/fixtures/tf_layers/table.npz``, a table of cases covering every
+public name of ``scopax.nn``, ``scopax.layers``, ``scopax.contrib.*`` and
+``scopax.losses`` (see ``make_table``).
+
+TF 2.21 has no ``tf.contrib``. For the contrib layers and losses the table transcribes
+TF 1.15's contrib code path into the TF ops it calls (``CONTRIB_TF``);
+``EmbeddingWrapper``, ``InputProjectionWrapper``, ``OutputProjectionWrapper`` and the
+``legacy_seq2seq`` models are tested against hand-written JAX instead. Dropout's masks
+come from TF's own RNG, so dropout is tested by its statistics (the fraction dropped and
+the value kept), and ``DropoutWrapper`` here only with keep probabilities of 1.
 """
 
 # pyright: basic, reportMissingImports=false, reportMissingModuleSource=false
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -392,6 +399,777 @@ def make_naming_case(tf: Any) -> None:
     _run_layer_case(tf, "naming", program, inputs)
 
 
+# --- The table: one or more cases for every public name of scopax.nn, scopax.layers,
+# scopax.contrib.* and scopax.losses, written to tests/fixtures/tf_layers/table.npz.
+#
+# A case calls the TF1 function of the same path as the scopax one (``nn.conv2d`` is
+# ``tf.compat.v1.nn.conv2d``), with the same arguments, so the table checks signatures
+# and defaults as well as numbers. In ``args``/``kwargs``: ``{"$in": name}`` is an input
+# array, ``{"$fn": path}`` the function (or any attribute) of that path in both
+# libraries (``nn.relu``, ``losses.Reduction.MEAN``), ``{"$l2": scale}`` the regularizer
+# ``scale * l2_loss(w)``, ``{"$cell": spec}`` an RNN cell. ``setup`` calls run first
+# (for the regularization losses). ``kind`` is ``op`` (pure), ``layer`` (variables:
+# TF's are randomized and stored by full name, and updated moving statistics too) or
+# ``stats`` (random: TF's drop fraction and kept value are stored, not its mask).
+#
+# TF 2.21 has no tf.contrib. For ``contrib.*`` the case names ``tf`` below: TF 1.15's
+# contrib code path, transcribed into the TF ops it calls (the same variables, scopes,
+# kernels and update math), because the contrib Python no longer exists to call.
+
+
+def _f32(rng: np.random.RandomState, *shape: int) -> np.ndarray:
+    return rng.randn(*shape).astype(np.float32)
+
+
+def _table(rng: np.random.RandomState) -> list[dict[str, Any]]:
+    x = {"$in": "x"}
+    images = {"images": _f32(rng, 2, 6, 6, 3)}
+    img = {"$in": "images"}
+    mat = {"x": _f32(rng, 4, 5)}
+    probs = np.abs(rng.randn(4, 5)).astype(np.float32)
+    probs /= probs.sum(1, keepdims=True)
+    onehot = np.eye(5, dtype=np.float32)[[0, 3, 1, 4]]
+    ids = np.array([0, 3, 1, 4], np.int32)
+    zero_one = (rng.rand(4, 5) > 0.5).astype(np.float32)
+    unit = _f32(rng, 4, 3)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    unit2 = _f32(rng, 4, 3)
+    unit2 /= np.linalg.norm(unit2, axis=1, keepdims=True)
+    seq = {"logits": _f32(rng, 2, 4, 5), "targets": rng.randint(0, 5, (2, 4)).astype(np.int32)}
+    seq["weights"] = np.array([[1, 1, 1, 0], [1, 1, 0, 0]], np.float32)
+    W, L, T = {"$in": "weights"}, {"$in": "logits"}, {"$in": "targets"}
+    weights_b = np.array([1.0, 0.0, 2.0, 0.5], np.float32)
+    cases: list[dict[str, Any]] = []
+
+    def add(api: str, name: str, args: list, kwargs: dict | None = None, **extra: Any) -> None:
+        cases.append(
+            {
+                "api": api,
+                "name": f"{api}:{name}",
+                "args": args,
+                "kwargs": kwargs or {},
+                "kind": "op",
+                **extra,
+            }
+        )
+
+    # tf.nn: convolutions.
+    add(
+        "nn.conv2d",
+        "same_strided",
+        [img, {"$in": "w"}, [1, 2, 2, 1], "SAME"],
+        inputs={**images, "w": _f32(rng, 3, 3, 3, 4)},
+    )
+    add(
+        "nn.conv2d",
+        "explicit_dilated",
+        [img, {"$in": "w"}, 1, [[0, 0], [1, 2], [0, 1], [0, 0]]],
+        {"dilations": [1, 2, 2, 1]},
+        inputs={**images, "w": _f32(rng, 2, 3, 3, 2)},
+    )
+    add(
+        "nn.conv1d",
+        "valid_stride2",
+        [{"$in": "x"}, {"$in": "w"}, 2, "VALID"],
+        inputs={"x": _f32(rng, 2, 9, 3), "w": _f32(rng, 3, 3, 4)},
+    )
+    add(
+        "nn.depthwise_conv2d",
+        "same_mult2",
+        [img, {"$in": "w"}, [1, 1, 1, 1], "SAME"],
+        inputs={**images, "w": _f32(rng, 3, 3, 3, 2)},
+    )
+    add(
+        "nn.separable_conv2d",
+        "valid",
+        [img, {"$in": "d"}, {"$in": "p"}, [1, 1, 1, 1], "VALID"],
+        inputs={**images, "d": _f32(rng, 3, 3, 3, 2), "p": _f32(rng, 1, 1, 6, 5)},
+    )
+    add(
+        "nn.conv2d_transpose",
+        "same_stride2",
+        [{"$in": "x"}, {"$in": "w"}, [2, 6, 6, 4], [1, 2, 2, 1], "SAME"],
+        inputs={"x": _f32(rng, 2, 3, 3, 3), "w": _f32(rng, 3, 3, 4, 3)},
+    )
+    add(
+        "nn.conv2d_transpose",
+        "valid",
+        [{"$in": "x"}, {"$in": "w"}, [2, 7, 7, 4], [1, 2, 2, 1], "VALID"],
+        inputs={"x": _f32(rng, 2, 3, 3, 3), "w": _f32(rng, 3, 3, 4, 3)},
+    )
+    add(
+        "nn.bias_add",
+        "nchw",
+        [x, {"$in": "b"}],
+        {"data_format": "NCHW"},
+        inputs={"x": _f32(rng, 2, 3, 4, 4), "b": _f32(rng, 3)},
+    )
+    add(
+        "nn.xw_plus_b",
+        "matrix",
+        [x, {"$in": "w"}, {"$in": "b"}],
+        inputs={**mat, "w": _f32(rng, 5, 3), "b": _f32(rng, 3)},
+    )
+    # Activations, softmax.
+    for act in (
+        "relu",
+        "relu6",
+        "elu",
+        "selu",
+        "softplus",
+        "softsign",
+        "sigmoid",
+        "tanh",
+        "swish",
+        "crelu",
+        "leaky_relu",
+        "softmax",
+        "log_softmax",
+    ):
+        add(f"nn.{act}", "default", [{"$in": "x"}], inputs={"x": 4 * _f32(rng, 3, 5)})
+    add("nn.leaky_relu", "alpha", [x], {"alpha": 0.3}, inputs={"x": _f32(rng, 3, 5)})
+    add("nn.softmax", "axis0", [x], {"axis": 0}, inputs={"x": _f32(rng, 3, 5)})
+    add("nn.log_softmax", "axis0", [x], {"axis": 0}, inputs={"x": _f32(rng, 3, 5)})
+    # Dropout: random, so compared by statistics.
+    ones = {"x": np.ones((200, 100), np.float32)}
+    add("nn.dropout", "keep_prob", [x, 0.9], kind="stats", inputs=ones)
+    add("nn.dropout", "rate", [x], {"rate": 0.3}, kind="stats", inputs=ones)
+    add("layers.dropout", "training", [x, 0.25], {"training": True}, kind="stats", inputs=ones)
+    add("layers.dropout", "inference", [x, 0.25], inputs=mat)
+    # Normalization, moments, norms.
+    add("nn.moments", "axes01", [x, [0, 1]], inputs={"x": _f32(rng, 3, 4, 5)})
+    add("nn.moments", "keepdims", [x, [1]], {"keepdims": True}, inputs={"x": _f32(rng, 3, 4)})
+    add(
+        "nn.batch_normalization",
+        "op",
+        [x, {"$in": "m"}, {"$in": "v"}, {"$in": "o"}, {"$in": "s"}, 0.001],
+        inputs={
+            **mat,
+            "m": _f32(rng, 5),
+            "v": np.abs(_f32(rng, 5)),
+            "o": _f32(rng, 5),
+            "s": _f32(rng, 5),
+        },
+    )
+    add(
+        "nn.batch_normalization",
+        "no_offset_scale",
+        [x, {"$in": "m"}, {"$in": "v"}, None, None, 0.01],
+        inputs={**mat, "m": _f32(rng, 5), "v": np.abs(_f32(rng, 5))},
+    )
+    add("nn.l2_normalize", "axis1", [x], {"axis": 1}, inputs=mat)
+    add("nn.l2_normalize", "all_eps", [x], {"epsilon": 100.0}, inputs=mat)
+    add("nn.l2_loss", "sum", [x], inputs=mat)
+    for op in ("lrn", "local_response_normalization"):
+        add(
+            f"nn.{op}",
+            "radius2",
+            [x],
+            {"depth_radius": 2, "bias": 1.5, "alpha": 0.3, "beta": 0.75},
+            inputs={"x": _f32(rng, 2, 3, 3, 7)},
+        )
+    add("nn.max_pool", "same", [img, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"], inputs=images)
+    add("nn.avg_pool", "same", [img, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"], inputs=images)
+    # Losses of tf.nn.
+    pl = {"labels": probs, "logits": _f32(rng, 4, 5)}
+    lab, lg = {"$in": "labels"}, {"$in": "logits"}
+    add(
+        "nn.softmax_cross_entropy_with_logits",
+        "default",
+        [],
+        {"labels": lab, "logits": lg},
+        inputs=pl,
+    )
+    add(
+        "nn.softmax_cross_entropy_with_logits_v2",
+        "axis0",
+        [],
+        {"labels": lab, "logits": lg, "axis": 0},
+        inputs=pl,
+    )
+    add(
+        "nn.sparse_softmax_cross_entropy_with_logits",
+        "ids",
+        [],
+        {"labels": lab, "logits": lg},
+        inputs={"labels": ids, "logits": pl["logits"]},
+    )
+    add(
+        "nn.sigmoid_cross_entropy_with_logits",
+        "default",
+        [],
+        {"labels": lab, "logits": lg},
+        inputs={"labels": zero_one, "logits": 3 * pl["logits"]},
+    )
+    add(
+        "nn.weighted_cross_entropy_with_logits",
+        "pos2",
+        [],
+        {"labels": lab, "logits": lg, "pos_weight": 2.5},
+        inputs={"labels": zero_one, "logits": 3 * pl["logits"]},
+    )
+    # Lookups and top-k.
+    table = _f32(rng, 10, 3)
+    add(
+        "nn.embedding_lookup",
+        "mod_shards",
+        [[{"$in": "s0"}, {"$in": "s1"}, {"$in": "s2"}], {"$in": "ids"}],
+        inputs={
+            "s0": table[0::3],
+            "s1": table[1::3],
+            "s2": table[2::3],
+            "ids": np.array([[9, 0], [4, 5]], np.int32),
+        },
+    )
+    add(
+        "nn.top_k",
+        "k2",
+        [x],
+        {"k": 2},
+        inputs={"x": np.array([[1, 3, 3, 0], [2, 1, 4, 4]], np.float32)},
+    )
+    add(
+        "nn.in_top_k",
+        "ties",
+        [x, {"$in": "t"}, 1],
+        inputs={
+            "x": np.array([[1, 3, 3, 0], [2, 1, 4, 4], [5, 1, 0, 0]], np.float32),
+            "t": np.array([2, 0, 0], np.int32),
+        },
+    )
+    # RNNs (cells and static/dynamic_rnn also have tests/fixtures/tf_rnn).
+    add(
+        "nn.bidirectional_dynamic_rnn",
+        "gru_lstm_seqlen",
+        [
+            {"$cell": {"type": "GRUCell", "num_units": 3}},
+            {"$cell": {"type": "BasicLSTMCell", "num_units": 2}},
+            x,
+        ],
+        {"sequence_length": {"$in": "n"}, "dtype": {"$dtype": "float32"}},
+        kind="layer",
+        inputs={"x": _f32(rng, 2, 5, 3), "n": np.array([5, 3], np.int32)},
+    )
+    # tf.layers.
+    add(
+        "layers.dense",
+        "relu_rank3",
+        [x, 4],
+        {"activation": {"$fn": "nn.relu"}},
+        kind="layer",
+        inputs={"x": _f32(rng, 2, 3, 5)},
+    )
+    add(
+        "layers.conv1d",
+        "same",
+        [x, 4, 3],
+        {"padding": "same", "strides": 2},
+        kind="layer",
+        inputs={"x": _f32(rng, 2, 9, 3)},
+    )
+    add(
+        "layers.conv2d",
+        "first_dilated",
+        [x, 4, 3],
+        {"data_format": "channels_first", "dilation_rate": 2},
+        kind="layer",
+        inputs={"x": _f32(rng, 2, 3, 7, 7)},
+    )
+    add(
+        "layers.conv3d",
+        "valid",
+        [x, 2, [2, 3, 2]],
+        kind="layer",
+        inputs={"x": _f32(rng, 1, 4, 5, 4, 2)},
+    )
+    add(
+        "layers.conv2d_transpose",
+        "valid_stride2",
+        [img, 4, 3],
+        {"strides": 2},
+        kind="layer",
+        inputs=images,
+    )
+    add(
+        "layers.conv2d_transpose",
+        "same_stride2",
+        [img, 2, [3, 2]],
+        {"strides": [2, 1], "padding": "same"},
+        kind="layer",
+        inputs=images,
+    )
+    add(
+        "layers.separable_conv2d",
+        "mult2",
+        [img, 5, 3],
+        {"depth_multiplier": 2, "padding": "same"},
+        kind="layer",
+        inputs=images,
+    )
+    add(
+        "layers.batch_normalization",
+        "rank2_training",
+        [x],
+        {"training": True},
+        kind="layer",
+        inputs=mat,
+    )
+    add(
+        "layers.batch_normalization",
+        "fused_training",
+        [img],
+        {"training": True, "momentum": 0.9},
+        kind="layer",
+        inputs=images,
+    )
+    add("layers.batch_normalization", "inference", [img], kind="layer", inputs=images)
+    add("layers.flatten", "rank4", [img], inputs=images)
+    add(
+        "layers.max_pooling1d",
+        "same",
+        [x, 3, 2],
+        {"padding": "same"},
+        inputs={"x": _f32(rng, 2, 7, 3)},
+    )
+    add(
+        "layers.average_pooling1d",
+        "same",
+        [x, 3, 2],
+        {"padding": "same"},
+        inputs={"x": _f32(rng, 2, 7, 3)},
+    )
+    add("layers.max_pooling2d", "valid", [img, 2, 2], inputs=images)
+    add("layers.average_pooling2d", "same", [img, 3, 2], {"padding": "same"}, inputs=images)
+    # tf.contrib.layers (TF 1.15's code path transcribed: see the `tf` functions below).
+    add(
+        "contrib.layers.fully_connected",
+        "relu",
+        [x, 3],
+        kind="layer",
+        inputs=mat,
+        tf="fully_connected",
+    )
+    add(
+        "contrib.layers.fully_connected",
+        "batch_norm",
+        [x, 3],
+        {"normalizer_fn": {"$fn": "contrib.layers.batch_norm"}},
+        kind="layer",
+        inputs=mat,
+        tf="fully_connected",
+    )
+    add("contrib.layers.conv2d", "default", [img, 4, 3], kind="layer", inputs=images, tf="conv2d")
+    add(
+        "contrib.layers.layer_norm",
+        "default",
+        [x],
+        kind="layer",
+        inputs={"x": _f32(rng, 2, 3, 4)},
+        tf="layer_norm",
+    )
+    add(
+        "contrib.layers.layer_norm",
+        "last_axis",
+        [x],
+        {"begin_norm_axis": -1},
+        kind="layer",
+        inputs={"x": _f32(rng, 2, 3, 4)},
+        tf="layer_norm",
+    )
+    for name, inputs, kwargs in (
+        ("rank2_training", mat, {}),  # fused (Bessel) via contrib's own reshape to rank 4
+        ("rank4_training", images, {"decay": 0.9, "scale": True}),  # fused via tf.layers
+        ("rank3_training", {"x": _f32(rng, 3, 4, 2)}, {}),  # not fused: plain variance
+        ("rank4_inference", images, {"is_training": False}),
+    ):
+        add(
+            "contrib.layers.batch_norm",
+            name,
+            [{"$in": next(iter(inputs))}],
+            kwargs,
+            kind="layer",
+            inputs=inputs,
+            tf="batch_norm",
+        )
+    # tf.contrib.seq2seq and legacy_seq2seq losses.
+    for name, kwargs in (
+        ("default", {}),
+        ("per_step", {"average_across_timesteps": False}),
+        ("per_example", {"average_across_batch": False}),
+        (
+            "sum_over",
+            {
+                "average_across_timesteps": False,
+                "average_across_batch": False,
+                "sum_over_timesteps": True,
+                "sum_over_batch": True,
+            },
+        ),
+        ("sum_over_time", {"average_across_timesteps": False, "sum_over_timesteps": True}),
+        ("none", {"average_across_timesteps": False, "average_across_batch": False}),
+    ):
+        add(
+            "contrib.seq2seq.sequence_loss", name, [L, T, W], kwargs, inputs=seq, tf="sequence_loss"
+        )
+    steps = {f"{k}{t}": v[:, t] for k, v in seq.items() for t in range(4)}
+    lists = [[{"$in": f"{k}{t}"} for t in range(4)] for k in ("logits", "targets", "weights")]
+    add(
+        "contrib.legacy_seq2seq.sequence_loss_by_example",
+        "default",
+        lists,
+        inputs=steps,
+        tf="legacy_sequence_loss_by_example",
+    )
+    add(
+        "contrib.legacy_seq2seq.sequence_loss",
+        "sum",
+        lists,
+        {"average_across_batch": False},
+        inputs=steps,
+        tf="legacy_sequence_loss",
+    )
+    # tf.losses.
+    wb = {"$in": "w"}
+    add(
+        "losses.softmax_cross_entropy",
+        "smoothing_weights",
+        [{"$in": "y"}, lg],
+        {"weights": wb, "label_smoothing": 0.1},
+        inputs={"y": onehot, "logits": pl["logits"], "w": weights_b},
+    )
+    add(
+        "losses.sparse_softmax_cross_entropy",
+        "mean",
+        [{"$in": "y"}, lg],
+        {"weights": wb, "reduction": "weighted_mean"},
+        inputs={"y": ids, "logits": pl["logits"], "w": weights_b},
+    )
+    add(
+        "losses.sigmoid_cross_entropy",
+        "smoothing",
+        [{"$in": "y"}, lg],
+        {"label_smoothing": 0.2},
+        inputs={"y": zero_one, "logits": pl["logits"]},
+    )
+    pred = {
+        "labels": _f32(rng, 4, 3),
+        "p": _f32(rng, 4, 3),
+        "w": np.array([[1.0], [0.0], [2.0], [1.0]], np.float32),
+    }
+    P = {"$in": "p"}
+    for loss in ("mean_squared_error", "absolute_difference", "huber_loss"):
+        add(f"losses.{loss}", "col_weights", [lab, P], {"weights": wb}, inputs=pred)
+    add("losses.huber_loss", "delta", [lab, P], {"delta": 0.5}, inputs=pred)
+    add(
+        "losses.log_loss",
+        "default",
+        [lab, P],
+        inputs={"labels": zero_one, "p": rng.rand(4, 5).astype(np.float32)},
+    )
+    add(
+        "losses.hinge_loss",
+        "sum",
+        [lab, lg],
+        {"reduction": "weighted_sum"},
+        inputs={"labels": zero_one, "logits": pl["logits"]},
+    )
+    add(
+        "losses.cosine_distance",
+        "axis1",
+        [lab, P],
+        {"axis": 1},
+        inputs={"labels": unit, "p": unit2},
+    )
+    for reduction in (
+        "NONE",
+        "SUM",
+        "MEAN",
+        "SUM_OVER_BATCH_SIZE",
+        "SUM_BY_NONZERO_WEIGHTS",
+        "SUM_OVER_NONZERO_WEIGHTS",
+    ):
+        add(
+            "losses.compute_weighted_loss",
+            reduction,
+            [x],
+            {"weights": wb, "reduction": {"$fn": f"losses.Reduction.{reduction}"}},
+            inputs={"x": _f32(rng, 4, 3), "w": pred["w"]},
+            covers=["losses.Reduction"],
+        )
+    add(
+        "losses.compute_weighted_loss",
+        "zero_weights",
+        [x],
+        {"weights": 0.0},
+        inputs={"x": _f32(rng, 4, 3)},
+    )
+    reg = [
+        {
+            "api": "layers.dense",
+            "args": [x, 3],
+            "kwargs": {"kernel_regularizer": {"$l2": 0.1}, "bias_regularizer": {"$l2": 0.5}},
+        },
+        {
+            "api": "layers.dense",
+            "args": [x, 2],
+            "kwargs": {"kernel_regularizer": {"$l2": 0.2}, "name": "other"},
+        },
+    ]
+    add("losses.get_regularization_loss", "two_layers", [], kind="layer", setup=reg, inputs=mat)
+    add(
+        "losses.get_regularization_loss",
+        "scope",
+        [],
+        {"scope": "other"},
+        kind="layer",
+        setup=reg,
+        inputs=mat,
+    )
+    add("losses.get_regularization_losses", "two_layers", [], kind="layer", setup=reg, inputs=mat)
+    return cases
+
+
+def _resolve_tf(tf: Any, value: Any, t: dict[str, Any]) -> Any:
+    """A case's argument as a TF value."""
+    v1 = tf.compat.v1
+    if isinstance(value, list):
+        return [_resolve_tf(tf, v, t) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "$in" in value:
+        return t[value["$in"]]
+    if "$fn" in value:
+        if value["$fn"] == "contrib.layers.batch_norm":
+            return _tf_batch_norm(tf)
+        return functools.reduce(getattr, value["$fn"].split("."), v1)
+    if "$l2" in value:
+        return lambda w, scale=value["$l2"]: scale * tf.nn.l2_loss(w)
+    if "$cell" in value:
+        return _build_cell(tf, value["$cell"])
+    if "$dtype" in value:
+        return getattr(tf, value["$dtype"])
+    raise ValueError(value)
+
+
+def _tf_call(tf: Any, call: dict[str, Any], t: dict[str, Any]) -> Any:
+    args = [_resolve_tf(tf, a, t) for a in call["args"]]
+    kwargs = {k: _resolve_tf(tf, v, t) for k, v in call["kwargs"].items()}
+    if call.get("tf"):
+        return CONTRIB_TF[call["tf"]](tf)(*args, **kwargs)
+    module, _, fn = call["api"].rpartition(".")
+    return getattr(getattr(tf.compat.v1, module), fn)(*args, **kwargs)
+
+
+def _tf_fully_connected(tf: Any) -> Any:
+    """TF 1.15 contrib ``fully_connected``: scope ``fully_connected``, ``weights`` (xavier),
+    ``biases`` (zeros) unless a normalizer runs (in the scope), then the ReLU."""
+    v1 = tf.compat.v1
+
+    def layer(inputs, num_outputs, activation_fn=tf.nn.relu, normalizer_fn=None, scope=None):
+        with v1.variable_scope(scope, "fully_connected", [inputs]):
+            w = v1.get_variable("weights", [inputs.shape[-1], num_outputs])
+            out = tf.tensordot(inputs, w, 1)
+            if normalizer_fn is not None:
+                out = normalizer_fn(out)
+            else:
+                out = tf.nn.bias_add(out, v1.get_variable("biases", [num_outputs]))
+        return out if activation_fn is None else activation_fn(out)
+
+    return layer
+
+
+def _tf_conv2d(tf: Any) -> Any:
+    """TF 1.15 contrib ``conv2d``: scope ``Conv``, ``weights``, ``biases``, SAME, ReLU."""
+    v1 = tf.compat.v1
+
+    def layer(inputs, num_outputs, kernel_size, stride=1, padding="SAME"):
+        with v1.variable_scope(None, "Conv", [inputs]):
+            w = v1.get_variable(
+                "weights", [kernel_size, kernel_size, inputs.shape[-1], num_outputs]
+            )
+            out = v1.nn.convolution(inputs, w, padding, strides=[stride, stride])
+            out = tf.nn.bias_add(out, v1.get_variable("biases", [num_outputs]))
+        return tf.nn.relu(out)
+
+    return layer
+
+
+def _tf_layer_norm(tf: Any) -> Any:
+    """TF 1.15 contrib ``layer_norm``: scope ``LayerNorm``, ``beta``/``gamma`` of shape
+    ``inputs.shape[begin_params_axis:]``, ``nn.moments`` over the axes from
+    ``begin_norm_axis`` on, ``nn.batch_normalization`` with epsilon 1e-12."""
+    v1 = tf.compat.v1
+
+    def layer(inputs, begin_norm_axis=1, begin_params_axis=-1):
+        rank = inputs.shape.ndims
+        begin = begin_norm_axis + rank if begin_norm_axis < 0 else begin_norm_axis
+        shape = inputs.shape[begin_params_axis:]
+        with v1.variable_scope(None, "LayerNorm", [inputs]):
+            beta = v1.get_variable("beta", shape, initializer=v1.zeros_initializer())
+            gamma = v1.get_variable("gamma", shape, initializer=v1.ones_initializer())
+            mean, variance = v1.nn.moments(inputs, list(range(begin, rank)), keep_dims=True)
+            return v1.nn.batch_normalization(inputs, mean, variance, beta, gamma, 1e-12)
+
+    return layer
+
+
+def _tf_batch_norm(tf: Any) -> Any:
+    """TF 1.15 contrib ``batch_norm`` with its defaults (``decay=0.999``, ``center``, no
+    ``scale``, epsilon 0.001, training, ``updates_collections=UPDATE_OPS``, fused=None).
+    Rank 2: contrib's own ``_fused_batch_norm``, reshaping to ``[n, 1, 1, c]`` for
+    ``nn.fused_batch_norm`` (whose batch variance has Bessel's correction) and adding
+    ``assign_moving_average`` updates to UPDATE_OPS. Other ranks: ``tf.layers``'
+    ``BatchNormalization`` in scope ``BatchNorm`` with ``momentum=decay`` and ``fused``
+    (which only rank 4 can use)."""
+    v1 = tf.compat.v1
+
+    def layer(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, is_training=True):
+        rank = inputs.shape.ndims
+        if rank != 2:
+            return v1.layers.batch_normalization(
+                inputs,
+                momentum=decay,
+                epsilon=epsilon,
+                center=center,
+                scale=scale,
+                training=is_training,
+                fused=rank == 4,
+                name="BatchNorm",
+            )
+        channels = inputs.shape[-1]
+        with v1.variable_scope(None, "BatchNorm", [inputs]):
+            beta = v1.get_variable("beta", [channels], initializer=v1.zeros_initializer())
+            moving_mean = v1.get_variable(
+                "moving_mean", [channels], trainable=False, initializer=v1.zeros_initializer()
+            )
+            moving_variance = v1.get_variable(
+                "moving_variance", [channels], trainable=False, initializer=v1.ones_initializer()
+            )
+            gamma = tf.ones([channels])
+            x4 = tf.reshape(inputs, [-1, 1, 1, channels])
+            out, mean, variance = v1.nn.fused_batch_norm(x4, gamma, beta, epsilon=epsilon)
+            for var, value in ((moving_mean, mean), (moving_variance, variance)):
+                update = v1.assign_sub(var, (var - value) * (1 - decay))
+                v1.add_to_collection(v1.GraphKeys.UPDATE_OPS, update)
+            return tf.reshape(out, tf.shape(inputs))
+
+    return layer
+
+
+def _tf_sequence_loss(tf: Any) -> Any:
+    """TF 1.15 ``tf.contrib.seq2seq.sequence_loss``, op for op."""
+
+    def loss(
+        logits,
+        targets,
+        weights,
+        average_across_timesteps=True,
+        average_across_batch=True,
+        sum_over_timesteps=False,
+        sum_over_batch=False,
+    ):
+        classes = tf.shape(logits)[2]
+        crossent = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.reshape(targets, [-1]), logits=tf.reshape(logits, [-1, classes])
+        )
+        crossent *= tf.reshape(weights, [-1])
+        if average_across_timesteps and average_across_batch:
+            return tf.math.divide_no_nan(tf.reduce_sum(crossent), tf.reduce_sum(weights))
+        if sum_over_timesteps and sum_over_batch:
+            count = tf.cast(tf.math.count_nonzero(weights), crossent.dtype)
+            return tf.math.divide_no_nan(tf.reduce_sum(crossent), count)
+        crossent = tf.reshape(crossent, tf.shape(logits)[0:2])
+        if average_across_timesteps or average_across_batch:
+            axis = [0] if average_across_batch else [1]
+            return tf.math.divide_no_nan(
+                tf.reduce_sum(crossent, axis=axis), tf.reduce_sum(weights, axis=axis)
+            )
+        if sum_over_timesteps or sum_over_batch:
+            axis = [0] if sum_over_batch else [1]
+            count = tf.cast(tf.math.count_nonzero(weights, axis=axis), crossent.dtype)
+            return tf.math.divide_no_nan(tf.reduce_sum(crossent, axis=axis), count)
+        return crossent
+
+    return loss
+
+
+def _tf_legacy_sequence_loss_by_example(tf: Any) -> Any:
+    """TF 1.15 ``legacy_seq2seq.sequence_loss_by_example``: the weighted sum over steps,
+    divided by the summed weights plus 1e-12."""
+
+    def loss(logits, targets, weights, average_across_timesteps=True):
+        terms = [
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=t, logits=lg) * w
+            for lg, t, w in zip(logits, targets, weights, strict=True)
+        ]
+        total = tf.add_n(terms)
+        if average_across_timesteps:
+            total /= tf.add_n(weights) + 1e-12
+        return total
+
+    return loss
+
+
+def _tf_legacy_sequence_loss(tf: Any) -> Any:
+    """TF 1.15 ``legacy_seq2seq.sequence_loss``: the sum of the above, over the batch size."""
+
+    def loss(logits, targets, weights, average_across_timesteps=True, average_across_batch=True):
+        by_example = _tf_legacy_sequence_loss_by_example(tf)
+        cost = tf.reduce_sum(by_example(logits, targets, weights, average_across_timesteps))
+        if average_across_batch:
+            return cost / tf.cast(tf.shape(targets[0])[0], cost.dtype)
+        return cost
+
+    return loss
+
+
+CONTRIB_TF = {
+    "fully_connected": _tf_fully_connected,
+    "conv2d": _tf_conv2d,
+    "layer_norm": _tf_layer_norm,
+    "batch_norm": _tf_batch_norm,
+    "sequence_loss": _tf_sequence_loss,
+    "legacy_sequence_loss_by_example": _tf_legacy_sequence_loss_by_example,
+    "legacy_sequence_loss": _tf_legacy_sequence_loss,
+}
+
+
+def make_table(tf: Any) -> None:
+    v1 = tf.compat.v1
+    rng = np.random.RandomState(_seed("table"))
+    cases = _table(rng)
+    arrays: dict[str, Any] = {}
+    for case in cases:
+        name, inputs = case["name"], case.pop("inputs")
+        case["inputs"] = sorted(inputs)
+        arrays.update({f"{name}/inputs/{k}": v for k, v in inputs.items()})
+        with tf.Graph().as_default():
+            v1.set_random_seed(_seed(name))
+            t = {k: tf.constant(v) for k, v in inputs.items()}
+            for call in case.get("setup", []):
+                _tf_call(tf, {"kwargs": {}, **call}, t)
+            out = _tf_call(tf, case, t)
+            updates = v1.get_collection(v1.GraphKeys.UPDATE_OPS)
+            with v1.Session() as sess:
+                sess.run(v1.global_variables_initializer())
+                values = _randomize(tf, sess, np.random.RandomState(_seed(name)))
+                arrays.update({f"{name}/{k}": v for k, v in values.items()})
+                leaves = sess.run(tf.nest.flatten(out))
+                if updates:
+                    sess.run(updates)
+                    for var in v1.global_variables():
+                        if "moving" in var.name:
+                            key = f"{name}/updated/" + var.name.removesuffix(":0")
+                            arrays[key] = sess.run(var)
+        if case["kind"] == "stats":
+            (y,) = leaves
+            kept = y[y != 0]
+            leaves = [np.float32((y == 0).mean()), kept.max(), kept.min()]
+        arrays.update({f"{name}/outputs/{i}": leaf for i, leaf in enumerate(leaves)})
+    spec = {"cases": cases}
+    _save(LAYERS_OUT / "table.npz", spec, arrays)
+
+
 def main() -> None:
     if os.environ.get("TF_USE_LEGACY_KERAS") != "1":
         raise SystemExit("Run with TF_USE_LEGACY_KERAS=1: tf.compat.v1.nn.rnn_cell needs tf-keras.")
@@ -402,6 +1180,7 @@ def main() -> None:
         make_rnn_case(tf, name, case)
     make_layer_cases(tf)
     make_naming_case(tf)
+    make_table(tf)
 
 
 if __name__ == "__main__":

@@ -154,11 +154,24 @@ def batch_normalization(
     """
     del name
     dtype = float_dtype(x, "batch_normalization", "x")
-    inv = jax.lax.rsqrt(jnp.asarray(variance) + variance_epsilon)
+    ndim = np.ndim(x)
+
+    def aligned(v: Any, argument: str) -> jax.Array:
+        # NumPy's broadcasting, spelled out: scopax runs with rank promotion raising.
+        v = jnp.asarray(v)
+        if v.ndim > ndim:
+            raise ValueError(
+                f"batch_normalization got {argument} of shape {v.shape} for x of shape "
+                f"{np.shape(x)}; it must broadcast against x."
+            )
+        return jnp.reshape(v, (1,) * (ndim - v.ndim) + v.shape)
+
+    mean = aligned(mean, "mean")
+    inv = jax.lax.rsqrt(aligned(variance, "variance") + variance_epsilon)
     if scale is not None:
-        inv = inv * scale
-    shift = -mean * inv if offset is None else offset - mean * inv
-    return x * inv.astype(dtype) + jnp.asarray(shift).astype(dtype)
+        inv = inv * aligned(scale, "scale")
+    shift = -mean * inv if offset is None else aligned(offset, "offset") - mean * inv
+    return x * inv.astype(dtype) + shift.astype(dtype)
 
 
 def l2_normalize(
