@@ -3,13 +3,20 @@ atomic saves (children killed mid-save); corrupted, truncated and missing files.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import functools
+import hashlib
 import json
 import os
+import random
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -22,7 +29,8 @@ from jax.sharding import PartitionSpec as P
 
 import scopax as sx
 from scopax import errors
-from scopax._src.checkpoint import restore, save
+from scopax._src import checkpoint
+from scopax._src.checkpoint import ABANDONED_AFTER_S, KEEP, restore, save
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -177,7 +185,9 @@ def test_overwrite(tmp_path):
     assert isinstance(e.value, FileExistsError) and isinstance(e.value, ValueError)
     save(path, {"w": jnp.ones(3)}, overwrite=True)
     np.testing.assert_array_equal(restore(path)["w"], jnp.ones(3))
-    assert sorted(os.listdir(path)) == ["scopax_checkpoint.json", "state-00000002"]
+    names = sorted(os.listdir(path))  # Both kept: a reader may still be reading the first.
+    assert names[0] == "scopax_checkpoint.json" and len(names) == 3
+    assert [n[:15] for n in names[1:]] == ["state-00000001-", "state-00000002-"]
     (tmp_path / "file").write_text("x")
     with pytest.raises(errors.CheckpointExistsError, match="it is a file"):
         save(tmp_path / "file", {"w": jnp.ones(2)}, overwrite=True)
@@ -212,7 +222,7 @@ def corrupt(file: Path, how: str) -> None:
 def test_corrupt_files_raise(tmp_path, how):
     source = tmp_path / "source"
     save(source, {"w": jnp.arange(1000.0), "b": jnp.ones(3, jnp.bfloat16)})
-    files = sorted(p for p in (source / "state-00000001").rglob("*") if p.is_file())
+    files = sorted(p for p in source.glob("state-*/**/*") if p.is_file())
     assert len(files) > 3
     for i, file in enumerate(files):
         copy = tmp_path / f"copy{i}"
@@ -282,17 +292,16 @@ elif stage == "replace":  # The new pointer is written, not yet moved into place
 elif stage == "committed":
     commit = ckpt._commit
     ckpt._commit = lambda *a: (commit(*a), die())
-elif stage == "cleanup":  # Killed halfway through deleting the old state.
-    remove = ckpt._remove_stale
+elif stage == "cleanup":  # Killed halfway through deleting the superseded state.
+    import types
 
-    def partial(path, keep):
-        if keep is None:
-            return remove(path, keep)
-        old = [n for n in os.listdir(path) if n.startswith("state-") and n != keep]
-        shutil.rmtree(os.path.join(path, old[0], "d"))
+    ckpt.KEEP = 1  # Collect the old state right after the commit.
+
+    def partial(trash, **kwargs):
+        shutil.rmtree(os.path.join(trash, "d"))
         die()
 
-    ckpt._remove_stale = partial
+    ckpt.shutil = types.SimpleNamespace(rmtree=partial)
 tree = {"w": np.full(SIZE, 2.0, np.float32), "b": np.full(1000, 2, np.int32)}
 print("saving", flush=True)
 ckpt.save(path, tree, overwrite=True)
@@ -302,6 +311,13 @@ print("saved", flush=True)
 # Killed at each step of the save, and after a few delays (wherever they land).
 STAGES = ["orbax", "hashing", "replace", "committed", "cleanup", "0.2", "0.5", "0.8"]
 SIZE = 4_000_000  # 16 MB: long enough to be killed inside orbax's write.
+
+
+def age(directory: Path) -> None:
+    """Makes everything under ``directory`` look untouched for twice the abandon time."""
+    when = time.time() - 2 * ABANDONED_AFTER_S
+    for item in [directory, *directory.rglob("*")]:
+        os.utime(item, (when, when), follow_symlinks=False)
 
 
 def test_killed_saves_leave_a_complete_checkpoint(tmp_path):
@@ -346,8 +362,367 @@ def test_killed_saves_leave_a_complete_checkpoint(tmp_path):
         np.testing.assert_array_equal(restored["w"], np.full(SIZE, value, np.float32))
         np.testing.assert_array_equal(restored["b"], np.full(1000, int(value), np.int32))
         outcomes[stage] = value
-        save(tmp_path / stage, {"w": np.zeros(1)}, overwrite=True)  # Cleans up after it.
-        assert sorted(os.listdir(tmp_path / stage))[0] == "scopax_checkpoint.json"
-        assert len(os.listdir(tmp_path / stage)) == 2
+        save(tmp_path / stage, {"w": np.zeros(1)}, overwrite=True)
+        np.testing.assert_array_equal(restore(tmp_path / stage)["w"], np.zeros(1))
+        age(tmp_path / stage)  # The killed save's leftovers now look abandoned...
+        save(tmp_path / stage, {"w": np.zeros(2)}, overwrite=True)  # ...and are deleted.
+        pointer = json.loads((tmp_path / stage / "scopax_checkpoint.json").read_text())
+        named = {pointer["state"], *pointer["previous"]}
+        assert set(os.listdir(tmp_path / stage)) - named == {"scopax_checkpoint.json"}
     expected = {"orbax": 1.0, "hashing": 1.0, "replace": 1.0, "committed": 2.0, "cleanup": 2.0}
     assert {k: v for k, v in outcomes.items() if k in expected} == expected
+
+
+# Keeping the last states for readers in flight; collecting only what nobody can need.
+
+
+def pointer_of(path: Path) -> dict[str, Any]:
+    return json.loads((path / "scopax_checkpoint.json").read_text())
+
+
+def test_keeps_the_last_committed_states(tmp_path):
+    path = tmp_path / "c"
+    for i in range(KEEP + 3):
+        save(path, {"w": np.full(2, float(i))}, overwrite=True)
+    pointer = pointer_of(path)
+    named = [pointer["state"], *pointer["previous"]]
+    assert len(named) == KEEP and named == sorted(named, reverse=True)  # Newest first.
+    assert sorted(os.listdir(path)) == sorted(["scopax_checkpoint.json", *named])
+    np.testing.assert_array_equal(restore(path)["w"], np.full(2, float(KEEP + 2)))
+
+
+def test_spares_other_saves_in_flight_and_collects_abandoned_ones(tmp_path):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros(2)})
+    committed = pointer_of(path)["state"]
+    # What another save has on disk before it commits: orbax's temporary directory,
+    # a finished state, a pointer draft.
+    in_flight = [
+        "state-00000002-00000000000000aa.orbax-checkpoint-tmp-1234",
+        "state-00000002-00000000000000bb",
+        ".scopax_checkpoint.json.tmp-00000000000000cc",
+    ]
+    for name in in_flight[:2]:
+        shutil.copytree(path / committed, path / name)
+    (path / in_flight[2]).write_text("{}")
+    for i in range(KEEP + 1):  # The first state is collected: this process saw it committed.
+        save(path, {"w": np.full(2, float(i))}, overwrite=True)
+    assert committed not in os.listdir(path)
+    assert set(in_flight) <= set(os.listdir(path))
+    age(path)
+    save(path, {"w": np.ones(2)}, overwrite=True)
+    assert not set(in_flight) & set(os.listdir(path))
+    pointer = pointer_of(path)
+    assert set(os.listdir(path)) == {
+        "scopax_checkpoint.json",
+        pointer["state"],
+        *pointer["previous"],
+    }
+
+
+def test_a_reader_whose_state_is_collected_reads_the_new_one(tmp_path, monkeypatch):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros(2)})
+    saved_leaves = checkpoint.tree_lib.saved_leaves
+    calls = []
+
+    def saves_meanwhile(*args: Any) -> Any:  # Between reading the pointer and the state.
+        if not calls:
+            calls.append(1)
+            for i in range(KEEP + 1):
+                save(path, {"w": np.full(2, i + 1.0)}, overwrite=True)
+        return saved_leaves(*args)
+
+    monkeypatch.setattr(checkpoint.tree_lib, "saved_leaves", saves_meanwhile)
+    for verify in (True, False):
+        calls.clear()
+        np.testing.assert_array_equal(restore(path, verify=verify)["w"], np.full(2, KEEP + 1.0))
+
+
+def test_a_state_deleted_by_hand_is_corrupt(tmp_path):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros(2)})
+    shutil.rmtree(path / pointer_of(path)["state"])
+    for verify in (True, False):
+        with pytest.raises(errors.CheckpointCorruptError, match=r"state directory .* is missing"):
+            restore(path, verify=verify)
+
+
+def test_a_first_save_racing_another_without_overwrite_fails_clearly(tmp_path, monkeypatch):
+    path = tmp_path / "c"
+    seal = checkpoint._seal
+
+    def other_save_commits_first(*args: Any) -> Any:
+        monkeypatch.setattr(checkpoint, "_seal", seal)
+        save(path, {"w": np.ones(2)})
+        return seal(*args)
+
+    monkeypatch.setattr(checkpoint, "_seal", other_save_commits_first)
+    with pytest.raises(errors.CheckpointExistsError, match="another save committed"):
+        save(path, {"w": np.zeros(2)})
+    np.testing.assert_array_equal(restore(path)["w"], np.ones(2))
+    assert len(os.listdir(path)) == 2  # The loser's state is gone.
+
+
+# Hostile files: never read without bound, never a raw error.
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Fails a block that blocks (a FIFO opened for reading never returns)."""
+
+    def fail(*_: Any) -> None:
+        raise TimeoutError(f"still reading after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, fail)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def replace_with(file: Path, kind: str) -> None:
+    file.unlink()
+    if kind == "zeros":
+        file.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(file)
+    elif kind == "directory":
+        file.mkdir()
+    else:  # A sparse file one byte past the pointer's limit.
+        with file.open("wb") as f:
+            f.truncate(16 * 2**20 + 1)
+
+
+@pytest.mark.parametrize("kind", ["zeros", "fifo", "directory", "huge"])
+def test_a_pointer_that_is_not_a_small_regular_file_is_refused(tmp_path, kind):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros(2)})
+    replace_with(path / "scopax_checkpoint.json", kind)
+    with deadline(10), pytest.raises(errors.CheckpointCorruptError) as e:
+        restore(path)
+    why = "larger than" if kind == "huge" else "a symbolic link|not a regular file"
+    assert re.search(rf"scopax_checkpoint\.json is ({why})", str(e.value)), str(e.value)
+    if kind == "directory":  # Not something sx.save wrote: left alone.
+        with pytest.raises(errors.CheckpointExistsError, match="is a directory"):
+            save(path, {"w": np.ones(2)}, overwrite=True)
+        return
+    save(path, {"w": np.ones(2)}, overwrite=True)  # Replaced, whatever it was.
+    np.testing.assert_array_equal(restore(path)["w"], np.ones(2))
+
+
+@pytest.mark.parametrize("kind", ["zeros", "fifo", "directory"])
+def test_a_state_file_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros(2)})
+    state = path / pointer_of(path)["state"]
+    replace_with(state / "_METADATA", kind)
+    with deadline(10), pytest.raises(errors.CheckpointCorruptError, match="_METADATA"):
+        restore(path)
+
+
+def test_restoring_a_file_is_not_found(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(errors.CheckpointNotFoundError) as e:
+        restore(tmp_path / "f")
+    assert str(e.value) == (
+        f"No checkpoint at {tmp_path / 'f'}: it is a file, not a directory; pass the "
+        "directory that sx.save wrote."
+    )
+
+
+# A pointer rewritten with a valid checksum is still checked before anything uses it.
+
+
+def rewrite_pointer(path: Path, mutate: Any) -> None:
+    """Applies ``mutate`` to the pointer's body and recomputes its SHA-256."""
+    file = path / "scopax_checkpoint.json"
+    body = json.loads(file.read_text())
+    body.pop("sha256")
+    body = mutate(body)
+    if isinstance(body, dict):
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        body = {**body, "sha256": digest}
+    file.write_text(json.dumps(body))
+
+
+def leaf_of(body: dict[str, Any]) -> dict[str, Any]:
+    return body["tree"]["children"][0][2]
+
+
+def deep(levels: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"node": "None"}
+    for _ in range(levels):
+        node = {"node": "list", "children": [[0, "0", node]]}
+    return node
+
+
+MUTATIONS = {
+    "state outside": lambda b: {**b, "state": "../elsewhere"},
+    "state absolute": lambda b: {**b, "state": "/etc"},
+    "state nested": lambda b: {**b, "state": b["state"] + "/.."},
+    "state not a name": lambda b: {**b, "state": 7},
+    "files emptied": lambda b: {**b, "files": {}},
+    "files escape": lambda b: {**b, "files": {"../x": [1, "0" * 64]}},
+    "files a list": lambda b: {**b, "files": []},
+    "tree a list": lambda b: {**b, "tree": []},
+    "tree deep": lambda b: {**b, "tree": deep(200)},
+    "children not lists": lambda b: {**b, "tree": {"node": "dict", "children": [5]}},
+    "unknown node": lambda b: {**b, "tree": {"node": "eval", "children": []}},
+    "shape of floats": lambda b: (leaf_of(b).update(shape=[1e6, 1e6]), b)[1],
+    "shape negative": lambda b: (leaf_of(b).update(shape=[-1]), b)[1],
+    "shape enormous": lambda b: (leaf_of(b).update(shape=[2**40] * 4), b)[1],
+    "dtype object": lambda b: (leaf_of(b).update(dtype="object"), b)[1],
+    "dtype unknown": lambda b: (leaf_of(b).update(dtype="float7"), b)[1],
+    "int leaf of complex": lambda b: (
+        leaf_of(b).update(leaf="int", shape=[], dtype="complex64"),
+        b,
+    )[1],
+    "duplicate paths": lambda b: {
+        **b,
+        "tree": {"node": "dict", "children": [b["tree"]["children"][0]] * 2},
+    },
+    "version a string": lambda b: {**b, "version": "1"},
+    "generation huge": lambda b: {**b, "generation": 10**30},
+    "body a list": lambda b: [b],
+}
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS)
+def test_a_rehashed_pointer_is_validated(tmp_path, mutation):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros((2, 3), np.float32)})
+    rewrite_pointer(path, MUTATIONS[mutation])
+    for verify in (True, False):
+        with pytest.raises(errors.CheckpointCorruptError, match=r"scopax_checkpoint\.json"):
+            restore(path, verify=verify)
+        with pytest.raises(errors.CheckpointCorruptError, match=r"scopax_checkpoint\.json"):
+            restore(path, {"w": np.zeros((2, 3), np.float32)}, verify=verify)
+
+
+def test_a_pointer_too_deep_for_json_is_corrupt(tmp_path):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros(2)})
+    body = pointer_of(path)
+    text = json.dumps({**body, "tree": "TREE"}).replace('"TREE"', "[" * 100_000 + "]" * 100_000)
+    (path / "scopax_checkpoint.json").write_text(text)
+    with pytest.raises(errors.CheckpointCorruptError, match="not JSON"):
+        restore(path)
+
+
+def test_declared_shapes_are_checked_before_allocating(tmp_path):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros((2, 3), np.float32)})
+    rewrite_pointer(path, lambda b: (leaf_of(b).update(shape=[10**6, 10**6]), b)[1])
+    # 4 TB if allocated: the target says (2, 3), and nothing is allocated before that.
+    with pytest.raises(errors.CheckpointMismatchError, match=r"\(1000000, 1000000\) saved"):
+        restore(path, {"w": np.zeros((2, 3), np.float32)})
+    with pytest.raises(errors.CheckpointCorruptError) as e:
+        restore(path)  # Without target: checked against what orbax stored.
+    assert "declares float32[1000000, 1000000], the state holds float32[2, 3]" in str(e.value)
+    assert e.value.name == "w"
+
+
+def test_declared_dtypes_are_checked_against_the_state(tmp_path):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros((2, 3), np.float32)})
+    rewrite_pointer(path, lambda b: (leaf_of(b).update(dtype="int8"), b)[1])
+    with pytest.raises(errors.CheckpointCorruptError, match=r"declares int8.* holds float32"):
+        restore(path)
+
+
+def test_files_on_disk_must_be_those_listed(tmp_path):
+    path = tmp_path / "c"
+    save(path, {"w": np.zeros(2)})
+    (path / pointer_of(path)["state"] / "extra").write_text("x")
+    with pytest.raises(errors.CheckpointCorruptError, match="extra is not one of the files"):
+        restore(path)
+
+
+# Fuzzing: mutated pointers, rehashed, give a tree or a scopax error, nothing else.
+
+HOSTILE = [
+    None, True, -1, 0, 2**63, 10**40, 1e308, float("nan"), "", "..", "/", "../../etc",
+    "state-00000001", "x" * 5000, [], [[]], [None] * 3, {}, {"node": "None"},
+    {"leaf": "numpy", "shape": [2**31, 2**31], "dtype": "float64", "path": "", "name": ""},
+    [0, "0", {"node": "None"}], ["0" * 64], [1, "0" * 64],
+    # Plausible values, to get past the schema to the checks against the state.
+    [3], [2, 2], [], "float32", "int8", "bfloat16", "complex64", "bool", "dict", "list",
+    "Params", "opaque", "numpy", "jax", "int", "numpy-scalar", "~0", "~root", "a", 1,
+]  # fmt: skip
+
+
+def _locations(node: Any, trail: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield trail
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _locations(value, (*trail, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _locations(value, (*trail, i))
+
+
+def _mutate(body: Any, rng: random.Random) -> Any:
+    trail = rng.choice(list(_locations(body))[1:])
+    parent = body
+    for key in trail[:-1]:
+        parent = parent[key]
+    action = rng.random()
+    if action < 0.1 and isinstance(parent, dict):
+        del parent[trail[-1]]
+    elif action < 0.2:
+        parent[trail[-1]] = deep(rng.choice([50, 150]))
+    elif action < 0.3 and isinstance(parent, dict):
+        parent[rng.choice(["extra", "state", "files", "leaf", "node"])] = rng.choice(HOSTILE)
+    elif action < 0.5:  # Another part of the pointer, moved here.
+        value = body
+        for key in rng.choice(list(_locations(body))):
+            value = value[key]
+        parent[trail[-1]] = copy.deepcopy(value)
+    else:
+        parent[trail[-1]] = copy.deepcopy(rng.choice(HOSTILE))
+    return body
+
+
+def test_fuzzed_pointers_raise_only_scopax_errors(tmp_path):
+    source = tmp_path / "source"
+    tree = {"p": sx.unflatten({"a/w": jnp.ones((2, 2))}), "n": [np.arange(3), 4, None], "s": 1.5}
+    save(source, tree)
+    original = pointer_of(source)
+    rng = random.Random(1234)
+    outcomes = {"restored": 0, "refused": 0}
+    for i in range(200):
+        path = tmp_path / f"f{i % 4}"
+        if not path.exists():
+            shutil.copytree(source, path)
+        body = copy.deepcopy(original)
+        body.pop("sha256")
+        for _ in range(rng.randint(1, 3)):
+            body = _mutate(body, rng)
+        rewrite_pointer(path, lambda _, body=body: body)
+        target = tree if i % 3 == 0 else None
+        try:
+            restore(path, target, verify=i % 2 == 0)
+            outcomes["restored"] += 1
+        except sx.errors.ScopaxError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 150, outcomes
+
+
+def test_too_deep_trees_are_refused_on_save(tmp_path):
+    with pytest.raises(errors.CheckpointTreeError, match="nests deeper than 100 levels"):
+        save(tmp_path / "c", functools.reduce(lambda t, _: [t], range(2000), np.zeros(1)))
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_target_sharding_that_cannot_hold_the_array_is_a_mismatch(tmp_path):
+    save(tmp_path / "c", {"w": jnp.arange(3.0), "b": jnp.zeros(8)})
+    data = NamedSharding(mesh(), P("data"))  # Four ways: 3 does not split.
+    target = {"w": data, "b": jax.ShapeDtypeStruct((8,), jnp.float32, sharding=data)}
+    with pytest.raises(errors.CheckpointMismatchError) as e:
+        restore(tmp_path / "c", {**target, "b": NamedSharding(mesh(), P("data", "model"))})
+    assert e.value.names == ["w", "b"]
+    assert "w: sharding P('data',) cannot hold the saved shape (3,)" in str(e.value)
+    assert "b: sharding P('data', 'model') has more axes than the saved shape (8,)" in str(e.value)

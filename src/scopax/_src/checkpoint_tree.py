@@ -8,9 +8,10 @@ target is matched by).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import jax
 import numpy as np
@@ -19,6 +20,16 @@ from scopax._src.errors import CheckpointMismatchError, CheckpointTreeError
 from scopax._src.params import Params
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
+_STORE_KEY = re.compile(r"[A-Za-z0-9_\-]+|~\d+")
+MAX_DEPTH = 100  # Nesting of a saved tree; deeper ones are refused, on save and restore.
+_MAX_NODES = 1_000_000
+_MAX_NDIM = 64
+_MAX_BYTES = 2**62
+_MAX_TEXT = 65536
+_NODES = ("None", "Params", "dict", "list", "tuple", "opaque")
+_LEAVES = ("jax", "numpy", "numpy-scalar", "bool", "int", "float", "complex")
+# The dtype kinds each kind of Python number is saved with.
+_PYTHON_KINDS = {"bool": "b", "int": "iu", "float": "f", "complex": "c"}
 _PYTHON = {"bool": bool, "int": int, "float": float, "complex": complex}
 _RESTORE_FIX = (
     "Pass a target with the structure, shapes and dtypes that were saved (or target=None "
@@ -27,6 +38,11 @@ _RESTORE_FIX = (
 
 
 def encode(node: Any, keys: tuple[Any, ...]) -> tuple[dict[str, Any], Any]:
+    if len(keys) > MAX_DEPTH:
+        raise CheckpointTreeError(
+            jax.tree_util.keystr(keys[:3]) + "...",
+            f"the tree nests deeper than {MAX_DEPTH} levels; flatten it (e.g. sx.flatten)",
+        )
     if node is None:
         return {"node": "None"}, None
     kind = type(node).__name__
@@ -97,6 +113,105 @@ def _encode_leaf(node: Any, keys: tuple[Any, ...]) -> tuple[dict[str, Any], Any]
     return desc, array if kind == "jax" else np.asarray(array)
 
 
+class InvalidStructure(ValueError):
+    """A tree description that ``encode`` cannot have written (raised with why, caught)."""
+
+
+def check_structure(desc: Any) -> int:
+    """Checks a description read from disk before anything uses it; returns its leaf count.
+
+    Checks the type of every field, the nesting depth and node count, that every shape
+    is a list of non-negative ints of a size an array can have, every dtype one that
+    can be saved, and that leaf paths and sibling store keys are unique.
+    """
+    seen: dict[str, Any] = {"nodes": 0, "paths": set()}
+    _check_node(desc, 0, seen)
+    return len(seen["paths"])
+
+
+def _check_node(desc: Any, depth: int, seen: dict[str, Any]) -> None:
+    seen["nodes"] += 1
+    if depth > MAX_DEPTH or seen["nodes"] > _MAX_NODES:
+        raise InvalidStructure(f"deeper than {MAX_DEPTH} or more than {_MAX_NODES} nodes")
+    if not isinstance(desc, dict):
+        raise InvalidStructure(f"a node is a {type(desc).__name__}, not an object")
+    if "leaf" in desc:
+        _check_leaf(desc, seen["paths"])
+        return
+    kind = desc.get("node")
+    if kind not in _NODES:
+        raise InvalidStructure(f"unknown node kind {_short(kind)}")
+    children = desc.get("children", [])
+    if not isinstance(children, list) or (kind == "None" and children):
+        raise InvalidStructure(f"the children of a {kind} node are not a list")
+    if kind == "opaque" and not _text(desc.get("type")):
+        raise InvalidStructure("an opaque node has no type name")
+    stores = set()
+    for i, child in enumerate(children):
+        if not isinstance(child, list) or len(child) != 3:
+            raise InvalidStructure(f"a child of a {kind} node is not [label, key, node]")
+        label, store, node = child
+        if not _label_fits(kind, label, i):
+            raise InvalidStructure(f"a {kind} node has the child label {_short(label)}")
+        if not (_text(store) and _STORE_KEY.fullmatch(store)) or store in stores:
+            raise InvalidStructure(f"a {kind} node has the child key {_short(store)}")
+        stores.add(store)
+        _check_node(node, depth + 1, seen)
+
+
+def _label_fits(kind: str, label: Any, index: int) -> bool:
+    if kind in ("list", "tuple"):
+        return type(label) is int and label == index
+    return _text(label)
+
+
+def _check_leaf(desc: dict[str, Any], paths: set[str]) -> None:
+    kind, shape, path = desc.get("leaf"), desc.get("shape"), desc.get("path")
+    if kind not in _LEAVES:
+        raise InvalidStructure(f"unknown leaf kind {_short(kind)}")
+    if not _text(path) or path in paths or not _text(desc.get("name")):
+        raise InvalidStructure(f"a leaf's path {_short(path)} is missing or repeated")
+    paths.add(path)
+    if not (
+        isinstance(shape, list)
+        and len(shape) <= _MAX_NDIM
+        and all(type(d) is int and 0 <= d <= _MAX_BYTES for d in shape)
+    ):
+        raise InvalidStructure(f"leaf {path}: shape {_short(shape)} is not a list of sizes")
+    dtype = _checked_dtype(desc.get("dtype"), path)
+    if math.prod(shape) * dtype.itemsize > _MAX_BYTES:
+        raise InvalidStructure(f"leaf {path}: shape {shape} is larger than any array")
+    if kind in _PYTHON_KINDS and (shape or dtype.kind not in _PYTHON_KINDS[kind]):
+        raise InvalidStructure(f"leaf {path}: a Python {kind} saved as {dtype.name}{shape}")
+    if kind == "numpy-scalar" and shape:
+        raise InvalidStructure(f"leaf {path}: a NumPy scalar of shape {shape}")
+
+
+def _checked_dtype(name: Any, path: str) -> np.dtype[Any]:
+    try:
+        dtype = np.dtype(_dtype(name)) if _text(name) else None
+    except TypeError:
+        dtype = None
+    # kind "V" is ml_dtypes' (bfloat16, float8...); plain void was never saved.
+    if dtype is None or dtype.name != name or dtype.kind not in "biufcV" or name.startswith("void"):
+        raise InvalidStructure(f"leaf {path}: {_short(name)} is not a dtype that can be saved")
+    return dtype
+
+
+def _text(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and len(value) <= _MAX_TEXT
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def dtype_of(desc: dict[str, Any]) -> np.dtype[Any]:
+    """The dtype of a leaf description that :func:`check_structure` accepted."""
+    return np.dtype(_dtype(desc["dtype"]))
+
+
 def saved_leaves(
     desc: dict[str, Any], store: tuple[str, ...]
 ) -> list[tuple[str, tuple[dict[str, Any], tuple[str, ...]]]]:
@@ -149,7 +264,10 @@ def target_specs(path: str, leaves: dict[str, Any], target: Any) -> dict[str, An
         leaf = flat[key]
         shape, dtype = tuple(desc["shape"]), np.dtype(_dtype(desc["dtype"]))
         if isinstance(leaf, jax.sharding.Sharding):
-            specs[key] = jax.ShapeDtypeStruct(shape, dtype, sharding=leaf)
+            if problem := _sharding_problem(leaf, shape):
+                problems.append((names[key], problem))
+            else:  # Abstract: allocates nothing.
+                specs[key] = jax.ShapeDtypeStruct(shape, dtype, sharding=leaf)
             continue
         want = np.asarray(leaf) if isinstance(leaf, (bool, int, float, complex)) else leaf
         if not hasattr(want, "shape") or not hasattr(want, "dtype"):
@@ -157,6 +275,8 @@ def target_specs(path: str, leaves: dict[str, Any], target: Any) -> dict[str, An
             continue
         if tuple(want.shape) != shape:
             problems.append((names[key], f"shape {tuple(want.shape)} in target, {shape} saved"))
+        elif problem := _sharding_problem(getattr(leaf, "sharding", None), shape):
+            problems.append((names[key], problem))
         numpy = isinstance(leaf, (np.ndarray, np.generic, bool, int, float, complex))
         same = (
             np.dtype(want.dtype) == dtype
@@ -167,14 +287,35 @@ def target_specs(path: str, leaves: dict[str, Any], target: Any) -> dict[str, An
             problems.append(
                 (names[key], f"dtype {np.dtype(want.dtype).name} in target, {dtype.name} saved")
             )
-        if numpy:
-            specs[key] = np.empty(shape, dtype)
-        else:
-            sharding = getattr(leaf, "sharding", None)
-            specs[key] = jax.ShapeDtypeStruct(shape, want.dtype, sharding=sharding)
+        specs[key] = (shape, dtype, want, numpy)
     if problems:
         raise CheckpointMismatchError(path, problems, _RESTORE_FIX)
-    return specs
+    # Only now, with every shape equal to the target's, is anything allocated.
+    return {key: _spec(*spec) if isinstance(spec, tuple) else spec for key, spec in specs.items()}
+
+
+def _sharding_problem(sharding: Any, shape: tuple[int, ...]) -> str | None:
+    """Why ``sharding`` cannot hold an array of ``shape`` (None if it can): found here, it
+    is reported with the other mismatches instead of failing inside orbax."""
+    if not isinstance(sharding, jax.sharding.Sharding):
+        return None
+    spec = getattr(sharding, "spec", ())
+    try:
+        if len(spec) > len(shape):
+            return f"sharding {spec} has more axes than the saved shape {shape}"
+        sharding.shard_shape(shape)
+    except ValueError as error:
+        return (
+            f"sharding {spec or sharding} cannot hold the saved shape {shape}: "
+            + (str(error).split(". ")[0])
+        )
+    return None
+
+
+def _spec(shape: tuple[int, ...], dtype: Any, want: Any, numpy: bool) -> Any:
+    if numpy:
+        return np.empty(shape, dtype)
+    return jax.ShapeDtypeStruct(shape, want.dtype, sharding=getattr(want, "sharding", None))
 
 
 def _dtype(name: str) -> Any:
