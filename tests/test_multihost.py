@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import math
 import os
 import signal
@@ -79,9 +80,9 @@ def _tail(path: Path) -> str:
 
 
 def _run_children(
-    commands: Mapping[str, list[str]], env: Mapping[str, str], logs: Path
+    commands: Mapping[str, list[str]], env: Mapping[str, str], logs: Path, script: Path = EXAMPLE
 ) -> dict[str, str]:
-    """Runs the example once per command, all at once; returns each child's output.
+    """Runs ``script`` once per command, all at once; returns each child's output.
 
     Fails, with every child's output tail, as soon as one child fails (exits non-zero or
     prints a Python traceback) or the time is up.
@@ -94,7 +95,7 @@ def _run_children(
             log = (logs / f"{name}.log").open("wb")
             files.append(log)
             procs[name] = subprocess.Popen(
-                [sys.executable, str(EXAMPLE), *args],
+                [sys.executable, str(script), *args],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -175,6 +176,84 @@ def test_two_processes_train_like_one(tmp_path):
         np.testing.assert_allclose(
             multi_params[name], single_params[name], rtol=0, atol=1e-5, err_msg=name
         )
+
+
+# sx.save and sx.restore of a tree sharded over both processes: every process writes its
+# shards, process 0 alone commits, and both restore the same tree.
+CHECKPOINT_CHILD = """
+import json, sys
+
+import jax
+
+coordinator, process_id, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+jax.config.update("jax_platforms", "cpu")
+jax.config.update("jax_num_cpu_devices", 4)
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+jax.distributed.initialize(coordinator, 2, process_id, initialization_timeout=120)
+
+import numpy as np
+from jax.experimental import multihost_utils
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+import scopax as sx
+from scopax._src import checkpoint
+
+commits = []
+commit = checkpoint._commit
+checkpoint._commit = lambda *args: (commits.append(args[0]), commit(*args))[1]
+
+mesh = Mesh(np.array(jax.devices()).reshape(4, 2), ("data", "model"))
+values = np.arange(32.0, dtype=np.float32).reshape(8, 4)
+w = jax.make_array_from_callback(
+    (8, 4), NamedSharding(mesh, P("data", "model")), lambda index: values[index]
+)
+sx.save(path, {"params": sx.unflatten({"dense/w": w}), "step": 7, "host": np.arange(3)})
+
+def report(restored):
+    w = restored["params"]["dense/w"]
+    return {
+        "w": np.asarray(multihost_utils.process_allgather(w, tiled=True)).tolist(),
+        "spec": str(w.sharding.spec),
+        "params": type(restored["params"]).__name__,
+        "step": restored["step"],
+        "host": restored["host"].tolist(),
+    }
+
+as_saved = report(sx.restore(path))
+onto = {"params": sx.unflatten({"dense/w": NamedSharding(mesh, P(None, "data"))})}
+target = report(sx.restore(path, {**onto, "step": 0, "host": np.zeros(3, np.int64)}))
+print("result " + json.dumps({"commits": len(commits), "as_saved": as_saved, "target": target}))
+jax.distributed.shutdown()
+"""
+
+
+def test_two_processes_save_and_restore_one_checkpoint(tmp_path):
+    coordinator = f"127.0.0.1:{_free_port()}"
+    script, path = tmp_path / "child.py", tmp_path / "ckpt"
+    script.write_text(CHECKPOINT_CHILD)
+    outputs = _run_children(
+        {f"process{i}": [coordinator, str(i), str(path)] for i in range(2)},
+        _child_env(coordinator),
+        tmp_path,
+        script,
+    )
+    results = {}
+    for name, output in outputs.items():
+        lines = [line for line in output.splitlines() if line.startswith("result ")]
+        assert lines, output
+        results[name] = json.loads(lines[-1].removeprefix("result "))
+    assert results["process0"]["commits"] == 1  # Only process 0 writes the pointer.
+    assert results["process1"]["commits"] == 0
+    expected = np.arange(32.0).reshape(8, 4).tolist()
+    for result in results.values():
+        assert result["as_saved"] == {
+            "w": expected, "spec": "P('data', 'model')", "params": "Params",
+            "step": 7, "host": [0, 1, 2],
+        }  # fmt: skip
+        assert result["target"] == {**result["as_saved"], "spec": "P(None, 'data')"}
+    pointer = json.loads((path / "scopax_checkpoint.json").read_text())
+    assert any(f.startswith("ocdbt.process_1/") for f in pointer["files"])  # Both wrote shards.
+    assert sorted(os.listdir(path)) == ["scopax_checkpoint.json", pointer["state"]]
 
 
 # --- In this process, on eight fake devices ---------------------------------------------
