@@ -95,6 +95,13 @@ def _conv(
             f"{op} takes input of rank {spatial + 2} ({layout}) and filter of rank "
             f"{spatial + 2}, got shapes {np.shape(input)} and {np.shape(filters)}."
         )
+    channels = np.shape(input)[layout.index("C")]
+    if np.shape(filters)[-2] * groups != channels:
+        raise ValueError(
+            f"{op} got filter of shape {np.shape(filters)} for input of shape "
+            f"{np.shape(input)} ({layout}): the filter's in_channels (its next-to-last "
+            f"size) must be the input's {channels} channels."
+        )
     return jax.lax.conv_general_dilated(
         input,
         jnp.asarray(filters, jnp.result_type(input)),
@@ -312,6 +319,20 @@ def conv2d_transpose(
     shape = tuple(int(s) for s in np.asarray(output_shape).reshape(-1))
     dtype = float_dtype(value, "conv2d_transpose", "value")
     kernel = jnp.asarray(filter, dtype)
+    layout = _layout(data_format, 2, "conv2d_transpose")
+    channel = layout.index("C")
+    if (
+        kernel.ndim != 4
+        or np.ndim(value) != 4
+        or len(shape) != 4
+        or kernel.shape[3] != np.shape(value)[channel]
+        or kernel.shape[2] != shape[channel]
+    ):
+        raise ValueError(
+            f"conv2d_transpose got value of shape {np.shape(value)}, filter of shape "
+            f"{kernel.shape} and output_shape={list(shape)} ({layout}); the filter is "
+            "[rows, cols, output channels, value's channels] and output_shape has 4 sizes."
+        )
 
     def forward(x: jax.Array) -> jax.Array:
         return _conv(x, kernel, strides, padding, data_format, dilations, "conv2d_transpose", 2)
