@@ -128,9 +128,7 @@ def test_every_op_has_a_tensorflow_case():
 
 def test_ops_run_eagerly():
     """A sample of cases run op by op, outside jax.jit, as in a notebook."""
-    ids = {"gather_batch", "split_sizes_axis1", "reduce_mean_int", "cumsum_exclusive_reverse",
-           "one_hot_axis_values", "clip_by_global_norm_none", "pad_reflect", "where_rows",
-           "constant_pads_last", "shape"}  # fmt: skip
+    ids = {"gather_batch", "split_sizes_axis1", "reduce_mean_int", "where_rows", "shape"}
     for case in (c for c in TABLE if c["id"] in ids):
         got = getattr(tf, case["op"])(*_decode(case["args"]), **_decode(case["kwargs"]))
         _compare(case["id"], got, case["output"])

@@ -140,14 +140,12 @@ def test_what_the_variable_api_refuses(call, error, fragment):
 
 
 def test_tf_initializers_namespace():
-    w = tf.initializers.he_normal()(KEY, (400, 100))
+    w = tf.initializers.he_normal()(KEY, (400, 50))
     # Truncated at two of the untruncated normal's stddevs, which is std / 0.8796.
     std = (2 / 400) ** 0.5
     assert abs(float(w.std()) - std) < 0.002 and abs(w).max() <= 2 * std / 0.87962566
-    u = tf.initializers.lecun_uniform()(KEY, (300, 100))
+    u = tf.initializers.lecun_uniform()(KEY, (300, 50))
     assert abs(u).max() <= (3 / 300) ** 0.5
-    assert tf.initializers.he_uniform()(KEY, (2, 3)).shape == (2, 3)
-    assert tf.initializers.lecun_normal()(KEY, (2, 3)).shape == (2, 3)
     with pytest.raises(errors.GraphOnlyError, match=r"model\.init"):
         tf.initializers.global_variables()  # pyright: ignore[reportAttributeAccessIssue]
     with pytest.raises(AttributeError, match=r"tf\.initializers\.glorot_uniform"):
@@ -188,8 +186,8 @@ def test_the_sharing_variables_tutorial_runs_verbatim():
             result2 = my_image_filter(image2)
         return result1, result2
 
-    image1 = jax.random.normal(jax.random.key(1), (2, 8, 8, 32))
-    image2 = jax.random.normal(jax.random.key(2), (2, 8, 8, 32))
+    image1 = jax.random.normal(jax.random.key(1), (1, 6, 6, 32))
+    image2 = jax.random.normal(jax.random.key(2), (1, 6, 6, 32))
     model = sx.transform(two_images)
     # `conv + biases` broadcasts by rank, as TF1 code does (the unit tests run strict).
     with jax.numpy_rank_promotion("allow"):
