@@ -64,6 +64,7 @@ CASES: list[tuple[str, str, list[Any], dict[str, Any]]] = [
     ("reshape_flat", "reshape", [X, [-1]], {}),
     ("concat", "concat", [[F(2, 3), F(2, 1)]], {"axis": 1}),
     ("concat_neg_axis", "concat", [[F(2, 3), F(4, 3)], -2], {}),
+    ("concat_one_tensor", "concat", [M, 0], {}),
     ("split_int", "split", [F(6, 2), 3], {}),
     ("split_sizes_axis1", "split", [F(2, 7), [2, -1, 1]], {"axis": 1}),
     ("stack", "stack", [[V, F(5), F(5)]], {"axis": 1}),

@@ -52,6 +52,8 @@ def concat(values: Any, axis: Any, name: str = "concat") -> jax.Array:
     (2, 3)
     """
     with named(name):
+        if not isinstance(values, list | tuple):
+            values = [values]  # TF1: one tensor concatenates to itself.
         arrays = [jnp.asarray(v) for v in tensor_list("concat", "values", values)]
         return jnp.concatenate(arrays, one_axis("concat", "axis", axis, arrays[0].ndim))
 
