@@ -29,8 +29,8 @@ from jax.sharding import PartitionSpec as P
 
 import scopax as sx
 from scopax import errors
-from scopax._src import checkpoint
-from scopax._src.checkpoint import ABANDONED_AFTER_S, KEEP, restore, save
+from scopax._src.io import checkpoint
+from scopax._src.io.checkpoint import ABANDONED_AFTER_S, KEEP, restore, save
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -268,7 +268,7 @@ def test_missing_orbax(monkeypatch, tmp_path):
 CHILD = """
 import os, shutil, signal, sys
 import numpy as np
-from scopax._src import checkpoint as ckpt
+from scopax._src.io import checkpoint as ckpt
 
 path, stage = sys.argv[1], sys.argv[2]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scopax._src.checkpoint import ABANDONED_AFTER_S, restore, save
+from scopax._src.io.checkpoint import ABANDONED_AFTER_S, restore, save
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 120  # To import JAX and orbax in every child, on a loaded machine.

@@ -196,7 +196,7 @@ from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 import scopax as sx
-from scopax._src import checkpoint
+from scopax._src.io import checkpoint
 
 commits = []
 commit = checkpoint._commit

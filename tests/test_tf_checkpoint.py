@@ -28,13 +28,13 @@ from jax.sharding import PartitionSpec as P
 
 import scopax as sx
 from scopax import errors
-from scopax._src import tf_writer
-from scopax._src.crc32c import _crc_bytewise, crc32c
-from scopax._src.errors import ScopaxError
-from scopax._src.tf_bundle import _ordered_code_signed, slice_key
-from scopax._src.tf_checkpoint import list_tf_checkpoint, load_tf_checkpoint, restore_from_tf
-from scopax._src.tf_table import read_table
-from scopax._src.tf_writer import _short_successor, _shortest_separator, save_tf_checkpoint
+from scopax._src.core.errors import ScopaxError
+from scopax._src.io import tf_writer
+from scopax._src.io.crc32c import _crc_bytewise, crc32c
+from scopax._src.io.tf_bundle import _ordered_code_signed, slice_key
+from scopax._src.io.tf_checkpoint import list_tf_checkpoint, load_tf_checkpoint, restore_from_tf
+from scopax._src.io.tf_table import read_table
+from scopax._src.io.tf_writer import _short_successor, _shortest_separator, save_tf_checkpoint
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tf_checkpoints"
 MODEL = FIXTURES / "model" / "model.ckpt-1"

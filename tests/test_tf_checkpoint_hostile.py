@@ -31,10 +31,10 @@ from hypothesis import strategies as st
 
 import scopax as sx
 from scopax import errors
-from scopax._src.crc32c import crc32c
-from scopax._src.tf_bundle import _packed_lengths
-from scopax._src.tf_table import KEY_EXPANSION, Corrupt, read_table
-from scopax._src.tf_table import varint as read_varint
+from scopax._src.io.crc32c import crc32c
+from scopax._src.io.tf_bundle import _packed_lengths
+from scopax._src.io.tf_table import KEY_EXPANSION, Corrupt, read_table
+from scopax._src.io.tf_table import varint as read_varint
 from test_tf_checkpoint import (
     FUZZ,
     MODEL,

@@ -9,11 +9,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scopax._src import errors
-from scopax._src import frame as frame_lib
-from scopax._src.params import Params, as_flat, unflatten
-from scopax._src.scope import VariableScope
-from scopax._src.variables import make_value
+from scopax._src.core import errors
+from scopax._src.core import frame as frame_lib
+from scopax._src.core.params import Params, as_flat, unflatten
+from scopax._src.core.scope import VariableScope
+from scopax._src.core.variables import make_value
 
 
 class Transformed(NamedTuple):

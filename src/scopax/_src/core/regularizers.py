@@ -7,7 +7,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from scopax._src import frame as frame_lib
+from scopax._src.core import frame as frame_lib
 
 
 def get_regularization_losses(scope: str | None = None) -> list[jax.Array]:

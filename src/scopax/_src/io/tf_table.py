@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from scopax._src.crc32c import crc32c, unmask
+from scopax._src.io.crc32c import crc32c, unmask
 
 _TABLE_MAGIC = 0xDB4775248B80FB57
 _FOOTER_SIZE = 48  # Two block handles padded to 40 bytes, then the magic number.

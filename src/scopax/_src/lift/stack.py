@@ -18,11 +18,11 @@ import jax
 import jax.numpy as jnp
 from jax.sharding import PartitionSpec
 
-from scopax._src import errors
-from scopax._src import frame as frame_lib
-from scopax._src.params import Params, flatten, unflatten
-from scopax._src.scope import variable_scope
-from scopax._src.variables import add_created, check_new_name
+from scopax._src.core import errors
+from scopax._src.core import frame as frame_lib
+from scopax._src.core.params import Params, flatten, unflatten
+from scopax._src.core.scope import variable_scope
+from scopax._src.core.variables import add_created, check_new_name
 
 Mapper = Callable[[Callable[..., Any], Any], tuple[Any, Any]]
 

@@ -6,9 +6,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from scopax._src import errors
-from scopax._src import frame as frame_lib
-from scopax._src.scope import variable_scope
+from scopax._src.core import errors
+from scopax._src.core import frame as frame_lib
+from scopax._src.core.scope import variable_scope
 
 
 class Template:

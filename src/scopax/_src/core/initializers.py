@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import DTypeLike
 
-from scopax._src.errors import InvalidInitializerArgumentError
+from scopax._src.core.errors import InvalidInitializerArgumentError
 
 # scipy.stats.truncnorm.std(a=-2, b=2): TF1 divides by it so that the *truncated* draw has
 # the standard deviation that variance scaling asks for.

@@ -25,9 +25,9 @@ from typing import Any
 import jax
 import numpy as np
 
-from scopax._src import errors
-from scopax._src import frame as frame_lib
-from scopax._src.stack import run_stacked
+from scopax._src.core import errors
+from scopax._src.core import frame as frame_lib
+from scopax._src.lift.stack import run_stacked
 
 
 class _Body:

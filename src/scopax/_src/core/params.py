@@ -8,7 +8,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from scopax._src import errors
+from scopax._src.core import errors
 
 
 class Params(Mapping[str, Any]):

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from scopax._src.crc32c import crc32c
-from scopax._src.errors import CheckpointExistsError, CheckpointTreeError
-from scopax._src.params import flatten
-from scopax._src.tf_bundle import DTYPES
+from scopax._src.core.errors import CheckpointExistsError, CheckpointTreeError
+from scopax._src.core.params import flatten
+from scopax._src.io.crc32c import crc32c
+from scopax._src.io.tf_bundle import DTYPES
 
 _U32 = 0xFFFFFFFF
 _BLOCK_SIZE = 262144  # TF's table::Options.block_size.

@@ -16,8 +16,8 @@ from typing import Any, TypeGuard
 import jax
 import numpy as np
 
-from scopax._src.errors import CheckpointMismatchError, CheckpointTreeError
-from scopax._src.params import Params
+from scopax._src.core.errors import CheckpointMismatchError, CheckpointTreeError
+from scopax._src.core.params import Params
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 _STORE_KEY = re.compile(r"[A-Za-z0-9_\-]+|~\d+")

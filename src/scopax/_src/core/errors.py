@@ -501,8 +501,6 @@ class MissingDependencyError(ScopaxError, ValueError, ImportError):
         )
 
 
-
-
 def _name_public_module() -> None:
     # Tracebacks and reprs name the public module users import the classes from.
     for value in list(globals().values()):

@@ -19,9 +19,9 @@ import numpy as np
 from jax.core import Tracer
 from jax.sharding import PartitionSpec
 
-from scopax._src import errors
-from scopax._src import frame as frame_lib
-from scopax._src.initializers import default_initializer
+from scopax._src.core import errors
+from scopax._src.core import frame as frame_lib
+from scopax._src.core.initializers import default_initializer
 
 
 @functools.lru_cache(maxsize=256)

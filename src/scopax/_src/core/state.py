@@ -7,8 +7,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from scopax._src import errors
-from scopax._src import frame as frame_lib
+from scopax._src.core import errors
+from scopax._src.core import frame as frame_lib
 
 
 def assign(name_or_array: str | jax.Array, value: Any) -> jax.Array:

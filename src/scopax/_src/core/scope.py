@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from scopax._src import errors
-from scopax._src import frame as frame_lib
+from scopax._src.core import errors
+from scopax._src.core import frame as frame_lib
 
 
 class _ReuseMode:

@@ -10,8 +10,8 @@ from typing import Any
 import jax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from scopax._src import errors
-from scopax._src import frame as frame_lib
+from scopax._src.core import errors
+from scopax._src.core import frame as frame_lib
 
 _RULES: contextvars.ContextVar[tuple[tuple[str, Any], ...] | None] = contextvars.ContextVar(
     "scopax_axis_rules", default=None

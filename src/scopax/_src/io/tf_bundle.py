@@ -25,14 +25,14 @@ from typing import Any, Literal, TypeVar
 import jax.numpy as jnp
 import numpy as np
 
-from scopax._src.crc32c import crc32c, unmask
-from scopax._src.errors import (
+from scopax._src.core.errors import (
     CheckpointCorruptError,
     CheckpointNotFoundError,
     CheckpointTreeError,
     UnsupportedCheckpointError,
 )
-from scopax._src.tf_table import Corrupt, Unsupported, fields, iter_table, messages, scalar
+from scopax._src.io.crc32c import crc32c, unmask
+from scopax._src.io.tf_table import Corrupt, Unsupported, fields, iter_table, messages, scalar
 
 _U32 = 0xFFFFFFFF
 _BUNDLE_VERSION = 1  # The reader's version, as TF's kTensorBundleVersion.

@@ -14,9 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from scopax._src.errors import CheckpointMismatchError, CheckpointTreeError
-from scopax._src.params import as_flat, unflatten
-from scopax._src.tf_bundle import DTYPES, Bundle
+from scopax._src.core.errors import CheckpointMismatchError, CheckpointTreeError
+from scopax._src.core.params import as_flat, unflatten
+from scopax._src.io.tf_bundle import DTYPES, Bundle
 
 
 def load_tf_checkpoint(

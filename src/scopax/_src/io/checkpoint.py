@@ -43,8 +43,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from scopax._src import checkpoint_tree as tree_lib
-from scopax._src.errors import (
+from scopax._src.core.errors import (
     CheckpointCorruptError,
     CheckpointExistsError,
     CheckpointNotFoundError,
@@ -52,6 +51,7 @@ from scopax._src.errors import (
     MissingDependencyError,
     ScopaxError,
 )
+from scopax._src.io import checkpoint_tree as tree_lib
 
 KEEP = 5  # Committed states kept, the newest included (as TF's Saver, max_to_keep=5).
 ABANDONED_AFTER_S = 3600.0  # Leftovers untouched this long belong to no live save.

@@ -19,10 +19,10 @@ import jax
 import jax.numpy as jnp
 from jax.extend.core import find_top_trace
 
-from scopax._src import errors
+from scopax._src.core import errors
 
 if TYPE_CHECKING:
-    from scopax._src.scope import VariableScope
+    from scopax._src.core.scope import VariableScope
 
 
 def _eval_trace() -> Any:
