@@ -723,6 +723,27 @@ def _table(rng: np.random.RandomState) -> list[dict[str, Any]]:
         inputs=images,
     )
     add("layers.batch_normalization", "inference", [img], kind="layer", inputs=images)
+    # A variance near epsilon: TF 1.15's nn.fused_batch_norm raised epsilon to 1.001e-5
+    # (TF 2.21's no longer does: `tf` gives the TF 1.15 call); the plain path (rank 2)
+    # keeps it.
+    tiny = {"images": 0.003 * images["images"], "x": 0.003 * mat["x"]}
+    add(
+        "layers.batch_normalization",
+        "fused_tiny_epsilon",
+        [img],
+        {"training": True, "epsilon": 1e-9},
+        kind="layer",
+        inputs={"images": tiny["images"]},
+        tf="batch_normalization_115",
+    )
+    add(
+        "layers.batch_normalization",
+        "rank2_tiny_epsilon",
+        [x],
+        {"training": True, "epsilon": 1e-9},
+        kind="layer",
+        inputs={"x": tiny["x"]},
+    )
     add("layers.flatten", "rank4", [img], inputs=images)
     add(
         "layers.max_pooling1d",
@@ -1025,6 +1046,8 @@ def _tf_batch_norm(tf: Any) -> Any:
 
     def layer(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, is_training=True):
         rank = inputs.shape.ndims
+        if rank in (2, 4):  # the fused kernel, through TF 1.15's nn.fused_batch_norm
+            epsilon = max(epsilon, 1.001e-5)
         if rank != 2:
             return v1.layers.batch_normalization(
                 inputs,
@@ -1052,6 +1075,18 @@ def _tf_batch_norm(tf: Any) -> Any:
                 update = v1.assign_sub(var, (var - value) * (1 - decay))
                 v1.add_to_collection(v1.GraphKeys.UPDATE_OPS, update)
             return tf.reshape(out, tf.shape(inputs))
+
+    return layer
+
+
+def _tf_batch_normalization_115(tf: Any) -> Any:
+    """``tf.layers.batch_normalization`` as TF 1.15 ran it on the fused path: its
+    ``nn.fused_batch_norm`` raised ``epsilon`` to at least 1.001e-5 (for cuDNN); TF 2.21
+    passes it through, so the clamp is applied here."""
+
+    def layer(inputs, epsilon=1e-3, **kwargs):
+        fused_epsilon = max(epsilon, 1.001e-5) if inputs.shape.ndims == 4 else epsilon
+        return tf.compat.v1.layers.batch_normalization(inputs, epsilon=fused_epsilon, **kwargs)
 
     return layer
 
@@ -1128,6 +1163,7 @@ CONTRIB_TF = {
     "conv2d": _tf_conv2d,
     "layer_norm": _tf_layer_norm,
     "batch_norm": _tf_batch_norm,
+    "batch_normalization_115": _tf_batch_normalization_115,
     "sequence_loss": _tf_sequence_loss,
     "legacy_sequence_loss_by_example": _tf_legacy_sequence_loss_by_example,
     "legacy_sequence_loss": _tf_legacy_sequence_loss,
