@@ -214,8 +214,15 @@ def test_op_names_follow_variable_and_name_scopes():
 
 
 def test_name_scope_outside_transform_just_names_ops():
-    with sx.name_scope("outside"):
-        pass
+    with sx.name_scope("outside") as name:
+        assert name == "outside/"
+
+    def f(x):
+        with sx.name_scope("outside"):
+            return jnp.sin(x)
+
+    jaxpr = jax.make_jaxpr(f)(1.0)
+    assert "outside" in str(jaxpr.jaxpr.eqns[-1].source_info.name_stack)
 
 
 @pytest.mark.parametrize("prefix", ["conv", "dense"])
