@@ -46,6 +46,10 @@ def cell(num_units):
         c = tf1.nn.rnn_cell.LSTMCell(num_units)
         v = tensorflow.compat.v1.get_variable("v", [num_units])
     compat = tf.compat.v1  # the namespace itself
+    net = tf.contrib.slim.fully_connected(v, 3)  # reported: slim
+    dense = tf.keras.layers.Dense(3)  # reported: Keras
+    normed = tf.contrib.layers.layer_norm(v)  # scopax.contrib.layers has it
+    projected = slim.fully_connected(v, 3)  # its import is reported, not each use
     return c, v, compat, tf2.constant(0)
 
 

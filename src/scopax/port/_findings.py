@@ -180,6 +180,15 @@ def _graph_kind(name: str) -> tuple[str, str] | None:
     return None
 
 
+def _unsupported_namespace(name: str) -> tuple[str, str] | None:
+    """``tf.contrib.slim.conv2d``, ``tf.keras.layers``: a namespace scopax does not have."""
+    parts = name.split(".")
+    if parts[0] not in ("contrib", "keras") or (parts[0] == "contrib" and len(parts) < 2):
+        return None
+    target = translate("tensorflow." + ".".join(parts[: 2 if parts[0] == "contrib" else 1]))
+    return (target.what, target.instead) if isinstance(target, Unsupported) else None
+
+
 def _shape_owner(expr: cst.BaseExpression) -> cst.BaseExpression | None:
     """``E`` of ``E.shape`` or ``E.get_shape()``; None for anything else."""
     if isinstance(expr, cst.Call) and not expr.args:
@@ -281,10 +290,18 @@ class _Finder(cst.CSTVisitor):
     def _graph_name(self, node: cst.Name | cst.Attribute) -> bool:
         name = qualified(node, self.names)
         kind = None if name is None else _graph_kind(name)
+        if kind is None and name and isinstance(node, cst.Attribute) and self._via_root(node):
+            kind = _unsupported_namespace(name)
         if kind is None:
             return True
         self._add(node, self._code(node), kind)
         return False  # ``tf.summary.scalar`` is one place, not also ``tf.summary``.
+
+    def _via_root(self, node: cst.BaseExpression) -> bool:
+        """Whether an attribute chain starts at ``tf`` itself (not at a reported import)."""
+        while isinstance(node, cst.Attribute):
+            node = node.value
+        return isinstance(node, cst.Name) and self.names.bound.get(node.value) == ""
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
