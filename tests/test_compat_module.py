@@ -26,6 +26,23 @@ def test_graph_only_names_raise_with_what_to_do_instead(name):
     assert name not in dir(tf)
 
 
+@pytest.mark.parametrize("name", sorted(_graph_only.TRAIN_GRAPH_ONLY))
+def test_tf_train_refuses_its_graph_only_names(name):
+    with pytest.raises(errors.GraphOnlyError) as raised:
+        getattr(tf.train, name)
+    assert str(raised.value).startswith(f"tf.train.{name} needs a TF1 graph and session")
+    assert _graph_only.TRAIN_GRAPH_ONLY[name] in str(raised.value)
+
+
+def test_tf_train_forwards_to_scopax_train():
+    import scopax.train
+
+    assert tf.train.AdamOptimizer is scopax.train.AdamOptimizer
+    assert set(dir(tf.train)) == set(dir(scopax.train))
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchOptimizer'"):
+        tf.train.NoSuchOptimizer  # noqa: B018
+
+
 def test_graph_only_answers_point_to_scopax():
     def answer(name):
         with pytest.raises(errors.GraphOnlyError) as raised:

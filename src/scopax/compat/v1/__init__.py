@@ -311,6 +311,8 @@ def __getattr__(name: str) -> _Any:
                 f"scopax.compat.v1 has no {name!r} yet: tf.{name} is {target}, which this "
                 f"scopax does not have; {_INSTEAD[name]}"
             ) from None
+        if name == "train":  # scopax.train's names, and GraphOnlyError for tf.train.Saver...
+            module = _graph_only.GraphAwareNamespace(name, module, _graph_only.TRAIN_GRAPH_ONLY)
         globals()[name] = module  # Later lookups skip this function.
         return module
     if name in _graph_only.GRAPH_ONLY:

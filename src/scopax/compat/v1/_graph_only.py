@@ -8,6 +8,7 @@ offer; docs/for_tf1_users.md lists both tables.
 from __future__ import annotations
 
 import contextlib
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -98,8 +99,66 @@ ELSEWHERE: dict[str, str] = {
 }
 
 
+_SAVE = (
+    "save and restore the trees with sx.save / sx.restore, and read TF1 checkpoints with "
+    "sx.restore_from_tf."
+)
+_LOOP = "write the training loop in Python: one jitted step per batch, its state returned."
+
+# tf.train's graph-only names: tf.train forwards to scopax.train, and these raise.
+TRAIN_GRAPH_ONLY: dict[str, str] = {
+    "Saver": _SAVE,
+    "import_meta_graph": _SAVE,
+    "export_meta_graph": _SAVE,
+    "write_graph": _GRAPH,
+    "init_from_checkpoint": "after params = model.init(...), call "
+    "params = sx.restore_from_tf(params, path, assignment_map).",
+    "Supervisor": _LOOP,
+    "MonitoredSession": _LOOP,
+    "MonitoredTrainingSession": _LOOP,
+    "Scaffold": _LOOP,
+    "SessionRunHook": _LOOP,
+    "Coordinator": _QUEUE,
+    "QueueRunner": _QUEUE,
+    "start_queue_runners": _QUEUE,
+    "batch": _QUEUE,
+    "shuffle_batch": _QUEUE,
+    "string_input_producer": _QUEUE,
+    "replica_device_setter": "shard the parameters with sx.param_shardings instead.",
+}
+
+
 def graph_only(name: str) -> errors.GraphOnlyError:
     return errors.GraphOnlyError(name, GRAPH_ONLY[name])
+
+
+class GraphAwareNamespace(types.ModuleType):
+    """A scopax module as ``tf.<name>`` sees it: every name of the module, and
+    ``GraphOnlyError`` for TF1's graph-only names that the module does not have.
+
+    >>> import scopax.compat.v1 as tf
+    >>> tf.train.Saver()
+    Traceback (most recent call last):
+      ...
+    scopax.errors.GraphOnlyError: tf.train.Saver needs a TF1 graph and session, ...
+    """
+
+    def __init__(self, prefix: str, module: types.ModuleType, refused: dict[str, str]):
+        super().__init__(module.__name__, module.__doc__)
+        self._prefix = prefix
+        self._module = module
+        self._refused = refused
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self._module, name)
+        except AttributeError:
+            if name not in self._refused:
+                raise
+        raise errors.GraphOnlyError(f"{self._prefix}.{name}", self._refused[name])
+
+    def __dir__(self) -> list[str]:
+        return dir(self._module)
 
 
 @contextlib.contextmanager
