@@ -153,7 +153,7 @@ def test_slot_errors():
     # A constant learning rate does not need the step count: it starts at 0.
     constant = train.MomentumOptimizer(0.1, 0.9)
     no_step = {k: v for k, v in flat.items() if k != "global_step"}
-    assert int(train.restore_slots(constant, PARAMS, no_step).count) == 0
+    assert int(train.restore_slots(constant, PARAMS, no_step).step) == 0
 
 
 def test_schedules_under_jit_and_bad_arguments():

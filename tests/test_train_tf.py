@@ -113,6 +113,7 @@ def test_optimizer_matches_tf_for_five_steps(config, tf_optimizers):
     opt = OPTIMIZERS[config]()
     params = sx.unflatten(_at(tf, "init/"))
     steps = _train_steps(opt, params, opt.init(params), tf["x"], tf["y"], 5)
+    ours: dict[str, Any] = {}
     for k, (params, state, loss) in enumerate(steps, start=1):
         np.testing.assert_allclose(loss, tf[f"{config}/loss"][k - 1], rtol=RTOL, atol=ATOL)
         ours = {**sx.flatten(params), **train.slot_variables(opt, state, params)}
@@ -131,7 +132,7 @@ def test_adam_resumes_a_tf_checkpoint():
     without_step = {k: v for k, v in flat.items() if k != "global_step"}
     for source in (flat, without_step):  # The count from beta1_power when needed.
         state = train.restore_slots(opt, params, source)
-        assert int(state.count) == 3
+        assert int(state.step) == 3
         steps = _train_steps(opt, params, state, inputs["x"], inputs["y"], 3)
         for k, (new, state, loss) in enumerate(steps, start=4):
             np.testing.assert_allclose(loss, tf["loss"][k - 4], rtol=RTOL, atol=ATOL)

@@ -23,11 +23,11 @@ class AdamState(NamedTuple):
     >>> import jax.numpy as jnp
     >>> from scopax import train
     >>> state = train.AdamOptimizer().init({"w": jnp.ones(2)})
-    >>> state.count, state.beta2_power
+    >>> state.step, state.beta2_power
     (Array(0, dtype=int32), Array(0.999, dtype=float32))
     """
 
-    count: jax.Array
+    step: jax.Array
     beta1_power: jax.Array
     beta2_power: jax.Array
     m: Any
@@ -108,7 +108,7 @@ class AdamOptimizer(TFOptimizer):
 
     def _update(self, updates: Any, state: AdamState) -> tuple[Any, AdamState]:
         self._check_state(state, AdamState)
-        lr = self._lr(state.count)
+        lr = self._lr(state.step)
         b1, b2, eps = (self.hyperparameters[k] for k in ("beta1", "beta2", "epsilon"))
 
         def step(g: jax.Array, m: jax.Array, v: jax.Array) -> tuple[jax.Array, ...]:
@@ -123,7 +123,7 @@ class AdamOptimizer(TFOptimizer):
         # TF's _finish: the powers advance once per update, by a multiplication.
         b1p = state.beta1_power * cast(b1, state.beta1_power)
         b2p = state.beta2_power * cast(b2, state.beta2_power)
-        return new, AdamState(state.count + 1, b1p, b2p, m, v)
+        return new, AdamState(state.step + 1, b1p, b2p, m, v)
 
 
 class RMSPropState(NamedTuple):
@@ -138,7 +138,7 @@ class RMSPropState(NamedTuple):
     ({'w': Array([1., 1.], dtype=float32)}, None)
     """
 
-    count: jax.Array
+    step: jax.Array
     rms: Any
     mg: Any
     momentum: Any
@@ -211,7 +211,7 @@ class RMSPropOptimizer(TFOptimizer):
 
     def _update(self, updates: Any, state: RMSPropState) -> tuple[Any, RMSPropState]:
         self._check_state(state, RMSPropState)
-        lr = self._lr(state.count)
+        lr = self._lr(state.step)
         rho, mu, eps = (self.hyperparameters[k] for k in ("decay", "momentum", "epsilon"))
         where = f"{type(self).__name__}.update"
 
@@ -228,7 +228,7 @@ class RMSPropOptimizer(TFOptimizer):
             new, ms, mg, mom = map_leaves(
                 where, centered, updates, state.rms, state.mg, state.momentum
             )
-            return new, RMSPropState(state.count + 1, ms, mg, mom)
+            return new, RMSPropState(state.step + 1, ms, mg, mom)
 
         def plain(g: jax.Array, ms: jax.Array, mom: jax.Array) -> Any:
             ms = ms + (g * g - ms) * (jnp.ones([], g.dtype) - cast(rho, g))
@@ -236,7 +236,7 @@ class RMSPropOptimizer(TFOptimizer):
             return -mom, ms, mom
 
         new, ms, mom = map_leaves(where, plain, updates, state.rms, state.momentum)
-        return new, RMSPropState(state.count + 1, ms, None, mom)
+        return new, RMSPropState(state.step + 1, ms, None, mom)
 
 
 class AdadeltaState(NamedTuple):
@@ -249,7 +249,7 @@ class AdadeltaState(NamedTuple):
     {'w': Array([0., 0.], dtype=float32)}
     """
 
-    count: jax.Array
+    step: jax.Array
     accum: Any
     accum_update: Any
 
@@ -303,7 +303,7 @@ class AdadeltaOptimizer(TFOptimizer):
 
     def _update(self, updates: Any, state: AdadeltaState) -> tuple[Any, AdadeltaState]:
         self._check_state(state, AdadeltaState)
-        lr = self._lr(state.count)
+        lr = self._lr(state.step)
         rho, eps = self.hyperparameters["rho"], self.hyperparameters["epsilon"]
 
         def step(g: jax.Array, accum: jax.Array, accum_update: jax.Array) -> Any:
@@ -317,4 +317,4 @@ class AdadeltaOptimizer(TFOptimizer):
         new, accum, accum_update = map_leaves(
             f"{type(self).__name__}.update", step, updates, state.accum, state.accum_update
         )
-        return new, AdadeltaState(state.count + 1, accum, accum_update)
+        return new, AdadeltaState(state.step + 1, accum, accum_update)

@@ -143,7 +143,7 @@ class CountState(NamedTuple):
     >>> import jax.numpy as jnp
     >>> from scopax import train
     >>> train.GradientDescentOptimizer(0.1).init({"w": jnp.ones(2)})
-    CountState(count=Array(0, dtype=int32))
+    CountState(step=Array(0, dtype=int32))
     """
 
-    count: jax.Array
+    step: jax.Array

@@ -48,11 +48,11 @@ class GradientDescentOptimizer(TFOptimizer):
 
     def _update(self, updates: Any, state: CountState) -> tuple[Any, CountState]:
         self._check_state(state, CountState)
-        lr = self._lr(state.count)
+        lr = self._lr(state.step)
         (new,) = map_leaves(
             f"{type(self).__name__}.update", lambda g: (-(g * cast(lr, g)),), updates
         )
-        return new, CountState(state.count + 1)
+        return new, CountState(state.step + 1)
 
 
 class MomentumState(NamedTuple):
@@ -64,7 +64,7 @@ class MomentumState(NamedTuple):
     {'w': Array([0., 0.], dtype=float32)}
     """
 
-    count: jax.Array
+    step: jax.Array
     momentum: Any
 
 
@@ -122,7 +122,7 @@ class MomentumOptimizer(TFOptimizer):
 
     def _update(self, updates: Any, state: MomentumState) -> tuple[Any, MomentumState]:
         self._check_state(state, MomentumState)
-        lr = self._lr(state.count)
+        lr = self._lr(state.step)
         mu = self.hyperparameters["momentum"]
         nesterov = self.hyperparameters["use_nesterov"]
 
@@ -134,7 +134,7 @@ class MomentumOptimizer(TFOptimizer):
             return -(accum * lr_t), accum
 
         new, accum = map_leaves(f"{type(self).__name__}.update", step, updates, state.momentum)
-        return new, MomentumState(state.count + 1, accum)
+        return new, MomentumState(state.step + 1, accum)
 
 
 class AdagradState(NamedTuple):
@@ -146,7 +146,7 @@ class AdagradState(NamedTuple):
     {'w': Array([0.1, 0.1], dtype=float32)}
     """
 
-    count: jax.Array
+    step: jax.Array
     accumulator: Any
 
 
@@ -203,11 +203,11 @@ class AdagradOptimizer(TFOptimizer):
 
     def _update(self, updates: Any, state: AdagradState) -> tuple[Any, AdagradState]:
         self._check_state(state, AdagradState)
-        lr = self._lr(state.count)
+        lr = self._lr(state.step)
 
         def step(g: jax.Array, accum: jax.Array) -> tuple[jax.Array, jax.Array]:
             accum = accum + g * g
             return -(g * cast(lr, g) * lax.rsqrt(accum)), accum
 
         new, accum = map_leaves(f"{type(self).__name__}.update", step, updates, state.accumulator)
-        return new, AdagradState(state.count + 1, accum)
+        return new, AdagradState(state.step + 1, accum)

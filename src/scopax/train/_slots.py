@@ -66,7 +66,7 @@ def slot_variables(opt: Any, state: Any, params: Any) -> dict[str, jax.Array]:
     where = "slot_variables"
     opt = _check_optimizer(where, opt)
     names, _, treedef = named_leaves(where, "params", params)
-    if not hasattr(state, "count"):
+    if not hasattr(state, "step"):
         raise TrainArgumentError(
             where,
             f"a state of type {type(state).__name__}",
@@ -87,7 +87,7 @@ def slot_variables(opt: Any, state: Any, params: Any) -> dict[str, jax.Array]:
         out.update({f"{name}/{suffix}": value for name, value in zip(names, values, strict=True)})
     for field in opt._NON_SLOT_FIELDS:
         out[field] = getattr(state, field)
-    out[GLOBAL_STEP] = _as_int64(state.count)
+    out[GLOBAL_STEP] = _as_int64(state.step)
     return dict(sorted(out.items()))
 
 
@@ -119,7 +119,7 @@ def restore_slots(opt: Any, params: Any, flat: Mapping[str, Any] | Any) -> Any:
     >>> flat = sx.load_tf_checkpoint("tests/fixtures/tf_train/adam_ckpt")
     >>> params = sx.unflatten({k: flat[k] for k in ("net/w", "net/b")})
     >>> state = train.restore_slots(train.AdamOptimizer(0.05), params, flat)
-    >>> int(state.count), state.m["net/w"].shape
+    >>> int(state.step), state.m["net/w"].shape
     (3, (3, 2))
 
     The step count comes from ``global_step``. Without it, Adam's count is worked out
@@ -171,7 +171,7 @@ def restore_slots(opt: Any, params: Any, flat: Mapping[str, Any] | Any) -> Any:
     for field in opt._NON_SLOT_FIELDS:
         fields[field] = read(field, getattr(template, field))
     if GLOBAL_STEP in flat:
-        fields["count"] = read(GLOBAL_STEP, template.count)
+        fields["step"] = read(GLOBAL_STEP, template.step)
     else:
         step = None
         if "beta1_power" in opt._NON_SLOT_FIELDS and "beta1_power" in flat:
@@ -180,7 +180,7 @@ def restore_slots(opt: Any, params: Any, flat: Mapping[str, Any] | Any) -> Any:
             problems.append(
                 (GLOBAL_STEP, "missing, and the learning rate is a function of the step count")
             )
-        fields["count"] = jnp.asarray(step or 0, template.count.dtype)
+        fields["step"] = jnp.asarray(step or 0, template.step.dtype)
     if problems:
         raise SlotMismatchError(type(opt).__name__, problems)
     return template._replace(**fields)
