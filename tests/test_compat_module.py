@@ -125,3 +125,14 @@ def test_public_names_have_runnable_examples():
         value = getattr(tf, name)
         if callable(value) and not isinstance(value, np.dtype) and name != "AUTO_REUSE":
             assert ">>>" in (value.__doc__ or ""), name
+
+
+def test_name_arguments_name_the_traced_ops():
+    def f(x):
+        y = tf.add(x, 1.0, name="plus_one")
+        return tf.reduce_sum(tf.matmul(y, y, name="gram"), name="total")
+
+    text = jax.jit(f).lower(jnp.ones((2, 2))).as_text(debug_info=True)
+    for name in ("plus_one/add", "gram/dot_general", "total/reduce_sum"):
+        assert name in text, name
+    assert float(jax.jit(f)(jnp.ones((2, 2)))) == 32.0
