@@ -28,6 +28,7 @@ from scopax._src.core.errors import MissingDependencyError as MissingDependencyE
 from scopax._src.core.errors import MissingParamError as MissingParamError
 from scopax._src.core.errors import MissingRngError as MissingRngError
 from scopax._src.core.errors import NameConflictError as NameConflictError
+from scopax._src.core.errors import NNArgumentError as NNArgumentError
 from scopax._src.core.errors import NonTrainableInTransformError as NonTrainableInTransformError
 from scopax._src.core.errors import NotInTransformError as NotInTransformError
 from scopax._src.core.errors import OpArgumentError as OpArgumentError

@@ -1,5 +1,6 @@
 """Bad arguments to scopax.nn, scopax.layers, scopax.contrib and scopax.losses: each gets
-an error that names the argument and says what to pass, before JAX sees it."""
+an NNArgumentError (a ScopaxError and ValueError) that names the argument and says what
+to pass, before JAX sees it."""
 
 import jax
 import jax.numpy as jnp
@@ -149,7 +150,7 @@ MISUSE = {
 @pytest.mark.parametrize("name", sorted(MISUSE))
 def test_bad_arguments_name_the_argument_and_the_fix(name):
     fn, message = MISUSE[name]
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(sx.errors.NNArgumentError, match=message):
         fn()
 
 

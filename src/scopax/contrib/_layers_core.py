@@ -8,6 +8,7 @@ from typing import Any
 import jax
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.nn._conv import _conv
 from scopax.nn._ops import bias_add
 from scopax.nn._util import bias_last, float_dtype, int_tuple, matmul_last, padding_name
@@ -169,11 +170,11 @@ def conv2d(
     dtype = float_dtype(inputs, op)
     layout = "NHWC" if data_format is None else data_format
     if layout not in ("NHWC", "NCHW"):
-        raise ValueError(f'conv2d got data_format={data_format!r}; pass "NHWC" or "NCHW".')
+        raise NNArgumentError(f'conv2d got data_format={data_format!r}; pass "NHWC" or "NCHW".')
     size = int_tuple(kernel_size, 2, op, "kernel_size")
     with sx.variable_scope(scope, "Conv", [inputs], reuse=reuse):
         if inputs.ndim != 4:
-            raise ValueError(f"conv2d takes inputs of rank 4 ({layout}), got {inputs.shape}.")
+            raise NNArgumentError(f"conv2d takes inputs of rank 4 ({layout}), got {inputs.shape}.")
         weights = sx.get_variable(
             "weights",
             [*size, inputs.shape[layout.index("C")], num_outputs],

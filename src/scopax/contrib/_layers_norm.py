@@ -9,6 +9,7 @@ import jax
 import numpy as np
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.layers._normalization import moving_normalization
 from scopax.nn._ops import batch_normalization, moments
 from scopax.nn._util import float_dtype
@@ -62,10 +63,10 @@ def layer_norm(
     dtype = float_dtype(inputs, "layer_norm")
     rank = np.ndim(inputs)
     if rank < 1:
-        raise ValueError("layer_norm takes inputs with at least one axis, got a scalar.")
+        raise NNArgumentError("layer_norm takes inputs with at least one axis, got a scalar.")
     norm_axis = begin_norm_axis + rank if begin_norm_axis < 0 else begin_norm_axis
     if not 0 <= norm_axis < rank or not -rank <= begin_params_axis < rank:
-        raise ValueError(
+        raise NNArgumentError(
             f"layer_norm got begin_norm_axis={begin_norm_axis} and begin_params_axis="
             f"{begin_params_axis} for inputs of rank {rank}; both must be axes of the inputs, "
             "e.g. begin_norm_axis=-1, begin_params_axis=-1."
@@ -88,7 +89,7 @@ def layer_norm(
 
 def _unsupported(argument: str, value: Any, default: Any) -> None:
     if value is not default and value != default:
-        raise ValueError(
+        raise NNArgumentError(
             f"batch_norm got {argument}={value!r}, which scopax does not port; leave it "
             f"at {default!r}."
         )
@@ -176,18 +177,20 @@ def batch_norm(
     ):
         _unsupported(argument, value, default)
     if data_format not in ("NHWC", "NCHW"):
-        raise ValueError(f'batch_norm got data_format={data_format!r}; pass "NHWC" or "NCHW".')
+        raise NNArgumentError(f'batch_norm got data_format={data_format!r}; pass "NHWC" or "NCHW".')
     dtype = float_dtype(inputs, "batch_norm")
     ndim = np.ndim(inputs)
     if ndim < 2:
-        raise ValueError(f"batch_norm takes inputs of rank >= 2, got shape {np.shape(inputs)}.")
+        raise NNArgumentError(
+            f"batch_norm takes inputs of rank >= 2, got shape {np.shape(inputs)}."
+        )
     axis = 1 if data_format == "NCHW" else ndim - 1
     initializers = dict(param_initializers or {})
     regularizers = dict(param_regularizers or {})
     unknown = sorted(set(initializers) - {"beta", "gamma", "moving_mean", "moving_variance"})
     unknown += sorted(set(regularizers) - {"beta", "gamma"})
     if unknown:
-        raise ValueError(
+        raise NNArgumentError(
             f"batch_norm got param_initializers/param_regularizers for {unknown}; the keys "
             'are "beta", "gamma", "moving_mean", "moving_variance" (regularizers: "beta", '
             '"gamma").'

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.nn._cells import Activation
 from scopax.nn._wrappers import _Wrapper
 
@@ -51,7 +52,7 @@ class EmbeddingWrapper(_Wrapper):
     ):
         super().__init__(cell)
         if embedding_classes <= 0 or embedding_size <= 0:
-            raise ValueError(
+            raise NNArgumentError(
                 f"EmbeddingWrapper got embedding_classes={embedding_classes}, embedding_size="
                 f"{embedding_size}; both must be > 0."
             )
@@ -143,7 +144,9 @@ class OutputProjectionWrapper(_Wrapper):
     ):
         super().__init__(cell)
         if output_size < 1:
-            raise ValueError(f"OutputProjectionWrapper got output_size={output_size}; pass >= 1.")
+            raise NNArgumentError(
+                f"OutputProjectionWrapper got output_size={output_size}; pass >= 1."
+            )
         self._reuse = reuse
         self._output_size = output_size
         self._activation = activation

@@ -23,6 +23,7 @@ from scopax.contrib._seq2seq_rnn import (
     linear,
     select_decoder,
 )
+from scopax.errors import NNArgumentError
 from scopax.nn._embedding import embedding_lookup
 from scopax.nn._rnn import static_rnn
 
@@ -110,14 +111,14 @@ def attention_decoder(
     fn = "attention_decoder"
     inputs = check_steps(decoder_inputs, "decoder_inputs", fn)
     if not inputs:
-        raise ValueError(f"{fn} got decoder_inputs=[]; pass at least one step (the GO input).")
+        raise NNArgumentError(f"{fn} got decoder_inputs=[]; pass at least one step (the GO input).")
     if num_heads < 1:
-        raise ValueError(
+        raise NNArgumentError(
             f"{fn} got num_heads={num_heads}; pass num_heads >= 1, or use rnn_decoder for a "
             "decoder without attention."
         )
     if np.ndim(attention_states) != 3:
-        raise ValueError(
+        raise NNArgumentError(
             f"{fn} got attention_states of shape {np.shape(attention_states)}; pass "
             "[batch_size, attn_length, attn_size], e.g. jnp.stack(encoder_outputs, axis=1)."
         )
@@ -162,7 +163,7 @@ def attention_decoder(
                 with sx.variable_scope("loop_function", reuse=True):
                     inp = loop_function(prev, i)
             if np.ndim(inp) != 2:
-                raise ValueError(
+                raise NNArgumentError(
                     f"{fn} takes decoder inputs of shape [batch_size, input_size], got "
                     f"{np.shape(inp)} at step {i}."
                 )

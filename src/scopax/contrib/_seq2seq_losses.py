@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.nn._losses import sparse_softmax_cross_entropy_with_logits
 
 SoftmaxLoss = Callable[..., jax.Array]
@@ -59,7 +60,7 @@ def sequence_loss_by_example(
       ValueError: the three lists differ in length.
     """
     if len(targets) != len(logits) or len(weights) != len(logits):
-        raise ValueError(
+        raise NNArgumentError(
             "sequence_loss_by_example needs one target and one weight per step of logits, "
             f"got {len(logits)} logits, {len(targets)} targets and {len(weights)} weights."
         )
@@ -175,14 +176,16 @@ def model_with_buckets(
       ValueError: an input list shorter than the last bucket.
     """
     if not buckets:
-        raise ValueError("model_with_buckets got buckets=[]; pass (input size, output size) pairs.")
+        raise NNArgumentError(
+            "model_with_buckets got buckets=[]; pass (input size, output size) pairs."
+        )
     for argument, given, needed in (
         ("encoder_inputs", encoder_inputs, buckets[-1][0]),
         ("targets", targets, buckets[-1][1]),
         ("weights", weights, buckets[-1][1]),
     ):
         if len(given) < needed:
-            raise ValueError(
+            raise NNArgumentError(
                 f"model_with_buckets got {len(given)} {argument}; the last bucket "
                 f"{tuple(buckets[-1])} needs at least {needed}."
             )

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.nn._embedding import embedding_lookup
 from scopax.nn._rnn import static_rnn
 
@@ -60,12 +61,12 @@ def check_output_projection(
         )
     weights, biases = output_projection
     if np.ndim(weights) != 2 or np.shape(weights)[1] != num_symbols:
-        raise ValueError(
+        raise NNArgumentError(
             f"{fn} got output_projection W of shape {np.shape(weights)}; it must be "
             f"[output_size, {num_symbols}] (num_symbols={num_symbols})."
         )
     if np.shape(biases) != (num_symbols,):
-        raise ValueError(
+        raise NNArgumentError(
             f"{fn} got output_projection B of shape {np.shape(biases)}; it must be "
             f"[{num_symbols}] (num_symbols={num_symbols})."
         )
@@ -111,7 +112,7 @@ def select_decoder(feed_previous: Any, decode: Callable[[bool], Any], fn: str) -
     """
     pred = jnp.asarray(feed_previous)
     if pred.shape != () or pred.dtype != jnp.bool_:
-        raise ValueError(
+        raise NNArgumentError(
             f"{fn} got feed_previous of shape {pred.shape} and dtype {pred.dtype}; pass a "
             "Python bool, or a scalar boolean array to choose at run time."
         )

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scopax.errors import NNArgumentError
 from scopax.nn._losses import sparse_softmax_cross_entropy_with_logits
 
 
@@ -64,22 +65,22 @@ def sequence_loss(
         ("weights", weights, 2, "[batch, time]"),
     ):
         if np.ndim(value) != rank:
-            raise ValueError(
+            raise NNArgumentError(
                 f"sequence_loss takes {argument} of shape {shape}, got shape {np.shape(value)}."
             )
     if average_across_timesteps and sum_over_timesteps:
-        raise ValueError(
+        raise NNArgumentError(
             "sequence_loss got average_across_timesteps=True and sum_over_timesteps=True; "
             "set one of them to False."
         )
     if average_across_batch and sum_over_batch:
-        raise ValueError(
+        raise NNArgumentError(
             "sequence_loss got average_across_batch=True and sum_over_batch=True; set one of "
             "them to False."
         )
     batch, time, classes = np.shape(logits)
     if np.shape(targets) != (batch, time) or np.shape(weights) != (batch, time):
-        raise ValueError(
+        raise NNArgumentError(
             f"sequence_loss got logits {np.shape(logits)}, targets {np.shape(targets)} and "
             f"weights {np.shape(weights)}; targets and weights must be [batch, time] = "
             f"{[batch, time]}."

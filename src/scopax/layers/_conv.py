@@ -10,6 +10,7 @@ import jax
 import numpy as np
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.nn._conv import _LAYOUTS, _conv
 from scopax.nn._conv import conv2d_transpose as _nn_conv2d_transpose
 from scopax.nn._conv import separable_conv2d as _nn_separable_conv2d
@@ -21,11 +22,11 @@ Activation = Callable[[jax.Array], jax.Array] | None
 
 def _layout(inputs: Any, data_format: str, spatial: int, op: str) -> str:
     if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
+        raise NNArgumentError(
             f'{op} got data_format={data_format!r}; pass "channels_last" or "channels_first".'
         )
     if np.ndim(inputs) != spatial + 2:
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} takes inputs of rank {spatial + 2} (batch, {spatial} spatial axes, "
             f"channels), got shape {np.shape(inputs)}."
         )

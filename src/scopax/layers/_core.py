@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.nn._ops import _drop
 from scopax.nn._util import bias_last, float_dtype, layer_scope, matmul_last
 
@@ -116,7 +117,7 @@ def dropout(
     """
     del name
     if not 0 <= rate < 1:
-        raise ValueError(f"dropout got rate={rate}; pass a drop probability in [0, 1).")
+        raise NNArgumentError(f"dropout got rate={rate}; pass a drop probability in [0, 1).")
     dtype = float_dtype(inputs, "dropout")
     if training is None or training is False or rate == 0:
         return inputs
@@ -144,12 +145,12 @@ def flatten(inputs: Any, name: str | None = None, data_format: str = "channels_l
     """
     del name
     if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
+        raise NNArgumentError(
             f'flatten got data_format={data_format!r}; pass "channels_last" or "channels_first".'
         )
     inputs = jnp.asarray(inputs)
     if inputs.ndim < 1:
-        raise ValueError("flatten takes inputs with a batch axis, got a scalar.")
+        raise NNArgumentError("flatten takes inputs with a batch axis, got a scalar.")
     if data_format == "channels_first" and inputs.ndim > 2:
         inputs = jnp.moveaxis(inputs, 1, -1)
     return jnp.reshape(inputs, (np.shape(inputs)[0], -1))

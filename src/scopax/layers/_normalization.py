@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.nn._util import float_dtype, layer_scope
 
 _HALF = (np.dtype(jnp.float16), np.dtype(jnp.bfloat16))
@@ -77,11 +78,11 @@ def batch_normalization(
       An array like ``inputs``.
     """
     if not isinstance(axis, int):
-        raise ValueError(f"batch_normalization got axis={axis!r}; pass one int axis.")
+        raise NNArgumentError(f"batch_normalization got axis={axis!r}; pass one int axis.")
     dtype = float_dtype(inputs, "batch_normalization")
     ndim = np.ndim(inputs)
     if not -ndim <= axis < ndim:
-        raise ValueError(
+        raise NNArgumentError(
             f"batch_normalization got axis={axis} for inputs of shape {np.shape(inputs)}."
         )
     axis %= ndim

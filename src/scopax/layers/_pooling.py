@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scopax.errors import NNArgumentError
 from scopax.nn._pool import avg_pool, max_pool
 from scopax.nn._util import int_tuple, padding_name
 
@@ -24,11 +25,13 @@ def _pool(
     data_format: str,
 ) -> jax.Array:
     if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
+        raise NNArgumentError(
             f'{op} got data_format={data_format!r}; pass "channels_last" or "channels_first".'
         )
     if np.ndim(inputs) != spatial + 2:
-        raise ValueError(f"{op} takes inputs of rank {spatial + 2}, got shape {np.shape(inputs)}.")
+        raise NNArgumentError(
+            f"{op} takes inputs of rank {spatial + 2}, got shape {np.shape(inputs)}."
+        )
     size = int_tuple(pool_size, spatial, op, "pool_size")
     stride = int_tuple(strides, spatial, op, "strides")
     pad = padding_name(padding, op)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
-from scopax.errors import GraphOnlyError
+from scopax.errors import GraphOnlyError, NNArgumentError
 from scopax.losses._reduction import Reduction, compute_weighted_loss
 from scopax.nn._losses import (
     sigmoid_cross_entropy_with_logits,
@@ -23,7 +23,7 @@ _DEFAULT = Reduction.SUM_BY_NONZERO_WEIGHTS
 def _pair(labels: Any, predictions: Any, op: str, names: tuple[str, str]) -> tuple[Any, Any]:
     labels, predictions = jnp.asarray(labels), jnp.asarray(predictions)
     if labels.shape != predictions.shape:
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} got {names[0]} of shape {labels.shape} and {names[1]} of shape "
             f"{predictions.shape}; they must be equal."
         )
@@ -193,7 +193,7 @@ def cosine_distance(
     """
     axis = dim if axis is None else axis
     if axis is None:
-        raise ValueError("cosine_distance needs axis, the vector axis, e.g. axis=1.")
+        raise NNArgumentError("cosine_distance needs axis, the vector axis, e.g. axis=1.")
     labels, predictions = _pair(labels, predictions, "cosine_distance", ("labels", "predictions"))
     losses = 1 - jnp.sum(labels * predictions, axis=axis, keepdims=True)
     return compute_weighted_loss(losses, weights, reduction=reduction)

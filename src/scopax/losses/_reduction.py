@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scopax.errors import NNArgumentError
+
 
 class Reduction:
     """``tf.losses.Reduction``: how a loss reduces its weighted per-element values.
@@ -46,7 +48,7 @@ class Reduction:
     def validate(cls, key: str) -> None:
         """Raises ``ValueError`` unless ``key`` is one of :meth:`all`."""
         if key not in cls.all():
-            raise ValueError(
+            raise NNArgumentError(
                 f"got reduction={key!r}; pass one of scopax.losses.Reduction's values: "
                 f"{list(cls.all())}."
             )
@@ -59,7 +61,7 @@ def _check_weights(losses: jax.Array, weights: jax.Array, op: str) -> None:
     if weights.ndim != losses.ndim or any(
         w not in (1, n) for w, n in zip(weights.shape, losses.shape, strict=True)
     ):
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} got weights of shape {weights.shape} for losses of shape {losses.shape}; "
             "pass a scalar, or an array of the losses' rank with each size 1 or the "
             "losses' size (e.g. [batch, 1])."
@@ -98,7 +100,7 @@ def compute_weighted_loss(
     losses = jnp.asarray(losses)
     dtype = losses.dtype
     if not jnp.issubdtype(dtype, jnp.inexact):
-        raise ValueError(
+        raise NNArgumentError(
             f"compute_weighted_loss got losses of dtype {dtype}; pass floating losses."
         )
     losses = losses.astype(jnp.promote_types(dtype, jnp.float32))

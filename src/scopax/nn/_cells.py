@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 
 Activation = Callable[[jax.Array], jax.Array]
 
@@ -63,7 +64,7 @@ class RNNCell:
 
     def __init__(self, reuse: Any = None, name: str | None = None, dtype: Any = None):
         if name is not None and (not isinstance(name, str) or not name):
-            raise ValueError(
+            raise NNArgumentError(
                 f"{type(self).__name__} got name={name!r}; pass a non-empty string such as "
                 '"encoder_cell", or leave it out.'
             )
@@ -122,7 +123,7 @@ class RNNCell:
 def _check_inputs(cell: RNNCell, inputs: Any) -> Any:
     shape = np.shape(inputs)
     if len(shape) != 2:
-        raise ValueError(
+        raise NNArgumentError(
             f"{type(cell).__name__} takes inputs of shape [batch_size, input_size], got shape "
             f"{tuple(shape)}; call it once per time step, or run it with "
             "scopax.nn.dynamic_rnn / static_rnn."
@@ -130,7 +131,7 @@ def _check_inputs(cell: RNNCell, inputs: Any) -> Any:
     dtype = getattr(cell, "dtype", None)
     dtype = jnp.result_type(inputs) if dtype is None else dtype
     if not jnp.issubdtype(dtype, jnp.inexact):
-        raise ValueError(
+        raise NNArgumentError(
             f"{type(cell).__name__} computes in floating point, but its inputs have dtype "
             f"{dtype}; cast them, e.g. inputs.astype(jnp.float32)."
         )

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scopax.errors import NNArgumentError
 from scopax.nn._util import float_dtype
 
 # Per spatial rank: the layouts TF accepts (channels last first) and the filter layout.
@@ -24,7 +25,7 @@ def _layout(data_format: Any, spatial: int, op: str) -> str:
     if data_format is None:
         return formats[0]
     if data_format not in formats:
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} got data_format={data_format!r}; pass {formats[0]!r} or {formats[1]!r}."
         )
     return data_format
@@ -45,11 +46,11 @@ def _spatial_values(
     if len(values) == spatial + 2:
         channel = layout.index("C")
         if values[0] != 1 or values[channel] != 1:
-            raise ValueError(
+            raise NNArgumentError(
                 f"{op} got {argument}={value!r}; the batch and channel entries must be 1."
             )
         return tuple(v for i, v in enumerate(values) if i not in (0, channel))
-    raise ValueError(
+    raise NNArgumentError(
         f"{op} got {argument}={value!r}; pass an int, {spatial} ints or {spatial + 2} ints "
         f"in {layout} order (e.g. {[1] * (spatial + 2)})."
     )
@@ -59,7 +60,7 @@ def _padding(padding: Any, spatial: int, layout: str, op: str) -> Any:
     """``"SAME"``, ``"VALID"`` or TF's explicit ``[[before, after], ...]`` per axis."""
     if isinstance(padding, str):
         if padding.upper() not in ("SAME", "VALID"):
-            raise ValueError(
+            raise NNArgumentError(
                 f'{op} got padding={padding!r}; pass "SAME", "VALID" or explicit '
                 f"[[before, after], ...] pairs, one per axis of {layout}."
             )
@@ -70,7 +71,7 @@ def _padding(padding: Any, spatial: int, layout: str, op: str) -> Any:
         pairs = []
     channel = layout.index("C")
     if len(pairs) != spatial + 2 or pairs[0] != (0, 0) or pairs[channel] != (0, 0):
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} got padding={padding!r}; explicit padding is {spatial + 2} [before, after] "
             f"pairs in {layout} order, with [0, 0] for the batch and channel axes."
         )
@@ -91,13 +92,13 @@ def _conv(
     layout = _layout(data_format, spatial, op)
     float_dtype(input, op, "input")
     if np.ndim(input) != spatial + 2 or np.ndim(filters) != spatial + 2:
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} takes input of rank {spatial + 2} ({layout}) and filter of rank "
             f"{spatial + 2}, got shapes {np.shape(input)} and {np.shape(filters)}."
         )
     channels = np.shape(input)[layout.index("C")]
     if np.shape(filters)[-2] * groups != channels:
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} got filter of shape {np.shape(filters)} for input of shape "
             f"{np.shape(input)} ({layout}): the filter's in_channels (its next-to-last "
             f"size) must be the input's {channels} channels."
@@ -227,7 +228,7 @@ def depthwise_conv2d(
     """
     del name
     if np.ndim(filter) != 4:
-        raise ValueError(
+        raise NNArgumentError(
             "depthwise_conv2d takes filter [rows, cols, in_channels, channel_multiplier], "
             f"got shape {np.shape(filter)}."
         )
@@ -328,7 +329,7 @@ def conv2d_transpose(
         or kernel.shape[3] != np.shape(value)[channel]
         or kernel.shape[2] != shape[channel]
     ):
-        raise ValueError(
+        raise NNArgumentError(
             f"conv2d_transpose got value of shape {np.shape(value)}, filter of shape "
             f"{kernel.shape} and output_shape={list(shape)} ({layout}); the filter is "
             "[rows, cols, output channels, value's channels] and output_shape has 4 sizes."
@@ -339,7 +340,7 @@ def conv2d_transpose(
 
     expected = jax.eval_shape(forward, jax.ShapeDtypeStruct(shape, dtype)).shape
     if expected != np.shape(value):
-        raise ValueError(
+        raise NNArgumentError(
             f"conv2d_transpose got output_shape={list(shape)}, which a convolution with these "
             f"strides and padding takes to {list(expected)}, not to value's shape "
             f"{list(np.shape(value))}; pass the output_shape whose convolution gives value's."

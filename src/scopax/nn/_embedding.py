@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scopax.errors import NNArgumentError
+
 
 def embedding_lookup(
     params: Any,
@@ -46,7 +48,7 @@ def embedding_lookup(
     """
     del name, validate_indices
     if partition_strategy not in ("mod", "div"):
-        raise ValueError(
+        raise NNArgumentError(
             f'embedding_lookup got partition_strategy={partition_strategy!r}; pass "mod" or "div".'
         )
     ids = jnp.asarray(ids)

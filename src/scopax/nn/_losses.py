@@ -7,6 +7,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from scopax.errors import NNArgumentError
+
 
 def softmax_cross_entropy_with_logits_v2(
     *, labels: Any, logits: Any, axis: int = -1, name: str | None = None
@@ -32,7 +34,7 @@ def softmax_cross_entropy_with_logits_v2(
     """
     del name
     if jnp.shape(labels) != jnp.shape(logits):
-        raise ValueError(
+        raise NNArgumentError(
             f"softmax_cross_entropy_with_logits got labels of shape {jnp.shape(labels)} and "
             f"logits of shape {jnp.shape(logits)}; they must be equal (one distribution per "
             "example). For integer class ids use sparse_softmax_cross_entropy_with_logits."
@@ -98,13 +100,13 @@ def sparse_softmax_cross_entropy_with_logits(
     del name
     labels = jnp.asarray(labels)
     if not jnp.issubdtype(labels.dtype, jnp.integer):
-        raise ValueError(
+        raise NNArgumentError(
             f"sparse_softmax_cross_entropy_with_logits got labels of dtype {labels.dtype}; "
             "pass integer class ids (for one-hot or soft labels use "
             "softmax_cross_entropy_with_logits)."
         )
     if labels.shape != jnp.shape(logits)[:-1]:
-        raise ValueError(
+        raise NNArgumentError(
             f"sparse_softmax_cross_entropy_with_logits got labels of shape {labels.shape} and "
             f"logits of shape {jnp.shape(logits)}; labels must have the logits' shape without "
             "the last (class) axis."
@@ -165,7 +167,7 @@ def weighted_cross_entropy_with_logits(
     labels = targets if labels is None else labels
     _check_named("weighted_cross_entropy_with_logits", None, labels, logits)
     if pos_weight is None:
-        raise ValueError(
+        raise NNArgumentError(
             "weighted_cross_entropy_with_logits needs pos_weight, e.g. pos_weight=2.0."
         )
     log_weight = 1 + (pos_weight - 1) * labels
@@ -176,9 +178,11 @@ def weighted_cross_entropy_with_logits(
 
 def _check_named(op: str, sentinel: Any, labels: Any, logits: Any) -> None:
     if sentinel is not None or labels is None or logits is None:
-        raise ValueError(f"{op} takes labels and logits by name: {op}(labels=..., logits=...).")
+        raise NNArgumentError(
+            f"{op} takes labels and logits by name: {op}(labels=..., logits=...)."
+        )
     if jnp.shape(labels) != jnp.shape(logits):
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} got labels of shape {jnp.shape(labels)} and logits of shape "
             f"{jnp.shape(logits)}; they must be equal."
         )

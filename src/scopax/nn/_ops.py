@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.nn._util import float_dtype
 
 
@@ -50,17 +51,19 @@ def dropout(
     """
     del name
     if (keep_prob is None) == (rate is None):
-        raise ValueError(
+        raise NNArgumentError(
             "dropout takes exactly one of keep_prob and rate, got "
             f"keep_prob={keep_prob!r} and rate={rate!r}; e.g. dropout(x, keep_prob=0.9) or "
             "dropout(x, rate=0.1)."
         )
     if keep_prob is not None:
         if isinstance(keep_prob, (int, float)) and not 0 < keep_prob <= 1:
-            raise ValueError(f"dropout got keep_prob={keep_prob}; pass a probability in (0, 1].")
+            raise NNArgumentError(
+                f"dropout got keep_prob={keep_prob}; pass a probability in (0, 1]."
+            )
         rate = 1 - keep_prob
     elif isinstance(rate, (int, float)) and not 0 <= rate < 1:
-        raise ValueError(f"dropout got rate={rate}; pass a drop probability in [0, 1).")
+        raise NNArgumentError(f"dropout got rate={rate}; pass a drop probability in [0, 1).")
     dtype = float_dtype(x, "dropout", "x")
     if isinstance(rate, (int, float)) and rate == 0:
         return jnp.asarray(x)
@@ -76,7 +79,7 @@ def _drop(x: Any, rate: Any, noise_shape: Any, seed: Any, dtype: Any, op: str) -
     if len(shape) != np.ndim(x) or any(
         s not in (1, d) for s, d in zip(shape, np.shape(x), strict=False)
     ):
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} got noise_shape={list(shape)} for an input of shape {list(np.shape(x))}; "
             "give it the input's rank, each entry the input's size or 1 (mask shared)."
         )
@@ -160,7 +163,7 @@ def batch_normalization(
         # NumPy's broadcasting, spelled out: scopax runs with rank promotion raising.
         v = jnp.asarray(v)
         if v.ndim > ndim:
-            raise ValueError(
+            raise NNArgumentError(
                 f"batch_normalization got {argument} of shape {v.shape} for x of shape "
                 f"{np.shape(x)}; it must broadcast against x."
             )
@@ -233,10 +236,12 @@ def bias_add(
     del name
     channels_first = data_format is not None and data_format.startswith("NC")
     if data_format is not None and not (channels_first or data_format.endswith("C")):
-        raise ValueError(f'bias_add got data_format={data_format!r}; pass e.g. "NHWC" or "NCHW".')
+        raise NNArgumentError(
+            f'bias_add got data_format={data_format!r}; pass e.g. "NHWC" or "NCHW".'
+        )
     axis = 1 if channels_first else -1
     if np.ndim(bias) != 1 or np.ndim(value) < 2 or np.shape(value)[axis] != np.shape(bias)[0]:
-        raise ValueError(
+        raise NNArgumentError(
             f"bias_add got value of shape {np.shape(value)} and bias of shape {np.shape(bias)}; "
             "bias must be a vector as long as value's channel axis "
             f"({'1' if channels_first else 'the last'})."
@@ -255,7 +260,7 @@ def xw_plus_b(x: Any, weights: Any, biases: Any, name: str | None = None) -> jax
     Array([[2., 3., 4.]], dtype=float32)
     """
     if np.ndim(x) != 2 or np.ndim(weights) != 2:
-        raise ValueError(
+        raise NNArgumentError(
             f"xw_plus_b takes a matrix x and matrix weights, got shapes {np.shape(x)} and "
             f"{np.shape(weights)}; reshape x to [batch, depth] first."
         )
@@ -278,7 +283,7 @@ def top_k(
     """
     del sorted, name
     if not 0 <= k <= np.shape(input)[-1]:
-        raise ValueError(
+        raise NNArgumentError(
             f"top_k got k={k} for input of shape {np.shape(input)}; k must be at most "
             "the size of the last axis."
         )
@@ -307,12 +312,14 @@ def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) ->
     del name
     targets = jnp.asarray(targets)
     if np.ndim(predictions) != 2 or targets.shape != np.shape(predictions)[:1]:
-        raise ValueError(
+        raise NNArgumentError(
             f"in_top_k takes predictions [batch, classes] and targets [batch], got shapes "
             f"{np.shape(predictions)} and {targets.shape}."
         )
     if not jnp.issubdtype(targets.dtype, jnp.integer):
-        raise ValueError(f"in_top_k got targets of dtype {targets.dtype}; pass integer class ids.")
+        raise NNArgumentError(
+            f"in_top_k got targets of dtype {targets.dtype}; pass integer class ids."
+        )
     classes = np.shape(predictions)[1]
     valid = (targets >= 0) & (targets < classes)
     target = jnp.take_along_axis(predictions, jnp.clip(targets, 0, classes - 1)[:, None], 1)

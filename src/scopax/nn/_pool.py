@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from scopax.errors import NNArgumentError
 from scopax.nn._util import float_dtype, padding_name
 
 
@@ -21,7 +22,7 @@ def _window(value: int | Sequence[int], data_format: str, argument: str) -> tupl
         return (1, rows, cols, 1) if data_format == "NHWC" else (1, 1, rows, cols)
     if len(sizes) == 4:
         return tuple(int(s) for s in sizes)
-    raise ValueError(
+    raise NNArgumentError(
         f"{argument}={value!r}; pass an int, a pair (rows, cols) or TF's four-element list "
         "such as [1, 2, 2, 1]."
     )
@@ -31,9 +32,9 @@ def _pool_args(
     value: Any, ksize: Any, strides: Any, padding: str, data_format: str, op: str
 ) -> tuple[tuple[int, ...], tuple[int, ...], str]:
     if data_format not in ("NHWC", "NCHW"):
-        raise ValueError(f'{op} got data_format={data_format!r}; pass "NHWC" or "NCHW".')
+        raise NNArgumentError(f'{op} got data_format={data_format!r}; pass "NHWC" or "NCHW".')
     if np.ndim(value) != 4:
-        raise ValueError(f"{op} takes a rank-4 value, got shape {np.shape(value)}.")
+        raise NNArgumentError(f"{op} takes a rank-4 value, got shape {np.shape(value)}.")
     return (
         _window(ksize, data_format, f"{op} got ksize"),
         _window(strides, data_format, f"{op} got strides"),
@@ -136,7 +137,7 @@ def local_response_normalization(
     del name
     float_dtype(input, "local_response_normalization")
     if np.ndim(input) != 4:
-        raise ValueError(
+        raise NNArgumentError(
             "local_response_normalization takes [batch, rows, cols, channels], got shape "
             f"{np.shape(input)}."
         )

@@ -15,13 +15,14 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 
 
 def _initial_state(cell: Any, initial_state: Any, dtype: Any, batch_size: int, driver: str) -> Any:
     if initial_state is not None:
         return initial_state
     if dtype is None:
-        raise ValueError(
+        raise NNArgumentError(
             f"{driver} needs the state's dtype when no initial_state is given; pass "
             "dtype=jnp.float32 or initial_state=cell.zero_state(batch_size, dtype)."
         )
@@ -32,7 +33,7 @@ def _sequence_length(sequence_length: Any, batch_size: int, driver: str) -> Any:
     if sequence_length is None:
         return None
     if np.shape(sequence_length) != (batch_size,):
-        raise ValueError(
+        raise NNArgumentError(
             f"{driver} got sequence_length of shape {np.shape(sequence_length)}; pass a vector "
             f"with one length per example, of shape ({batch_size},)."
         )
@@ -106,7 +107,7 @@ def static_rnn(
             "pass list(xs) for a time-major array xs, or use scopax.nn.dynamic_rnn."
         )
     if not inputs:
-        raise ValueError("static_rnn got inputs=[]; pass at least one time step.")
+        raise NNArgumentError("static_rnn got inputs=[]; pass at least one time step.")
     outputs = []
     with sx.variable_scope(scope or "rnn") as varscope:
         batch_size = int(np.shape(jax.tree.leaves(inputs[0])[0])[0])
@@ -173,7 +174,7 @@ def dynamic_rnn(
             inputs = jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), inputs)
         leaves = jax.tree.leaves(inputs)
         if not leaves or any(np.ndim(x) < 2 for x in leaves):
-            raise ValueError(
+            raise NNArgumentError(
                 "dynamic_rnn takes inputs of shape [batch_size, max_time, ...] (or "
                 "[max_time, batch_size, ...] with time_major=True), got shapes "
                 f"{[np.shape(x) for x in leaves]}."

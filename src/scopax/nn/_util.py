@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 
 
 def layer_scope(name: str | None, default_name: str, reuse: Any) -> sx.variable_scope:
@@ -24,7 +25,7 @@ def float_dtype(inputs: Any, op: str, argument: str = "inputs") -> Any:
     """The floating dtype of ``inputs``, or a clear error naming ``op`` and ``argument``."""
     dtype = jnp.result_type(inputs)
     if not jnp.issubdtype(dtype, jnp.inexact):
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} computes in floating point, but its {argument} have dtype {dtype}; cast "
             f"them, e.g. {argument}.astype(jnp.float32)."
         )
@@ -42,7 +43,7 @@ def bias_last(x: jax.Array, bias: jax.Array) -> jax.Array:
 
 def check_rank(value: Any, rank: int, op: str, argument: str, layout: str) -> None:
     if np.ndim(value) != rank:
-        raise ValueError(
+        raise NNArgumentError(
             f"{op} takes {argument} of rank {rank} ({layout}), got shape {np.shape(value)}."
         )
 
@@ -56,12 +57,12 @@ def int_tuple(value: int | Sequence[int], n: int, op: str, argument: str) -> tup
     except TypeError:
         values = ()
     if len(values) != n:
-        raise ValueError(f"{op} got {argument}={value!r}; pass an int or {n} ints.")
+        raise NNArgumentError(f"{op} got {argument}={value!r}; pass an int or {n} ints.")
     return values
 
 
 def padding_name(padding: Any, op: str) -> str:
     """``"SAME"`` or ``"VALID"`` from any case, or a clear error."""
     if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
-        raise ValueError(f'{op} got padding={padding!r}; pass "same" or "valid" (any case).')
+        raise NNArgumentError(f'{op} got padding={padding!r}; pass "same" or "valid" (any case).')
     return padding.upper()

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 import scopax as sx
+from scopax.errors import NNArgumentError
 from scopax.nn._cells import RNNCell
 from scopax.nn._lstm import LSTMStateTuple
 
@@ -49,11 +50,11 @@ class MultiRNNCell(RNNCell):
         if not isinstance(cells, (list, tuple)):
             raise TypeError(f"MultiRNNCell takes a list of cells, got cells={cells!r}.")
         if not cells:
-            raise ValueError("MultiRNNCell got cells=[]; pass at least one cell.")
+            raise NNArgumentError("MultiRNNCell got cells=[]; pass at least one cell.")
         for i, cell in enumerate(cells):
             _check_cell(cell, f"cells[{i}]")
         if not state_is_tuple and any(isinstance(c.state_size, tuple) for c in cells):
-            raise ValueError(
+            raise NNArgumentError(
                 "MultiRNNCell(state_is_tuple=False) concatenates the cells' states, but some "
                 f"have tuple states: {[c.state_size for c in cells]}; pass state_is_tuple=True."
             )
@@ -77,7 +78,7 @@ class MultiRNNCell(RNNCell):
     def call(self, inputs: Any, state: Any) -> tuple[Any, Any]:
         states = state
         if self._state_is_tuple and not isinstance(states, tuple):
-            raise ValueError(
+            raise NNArgumentError(
                 f"MultiRNNCell expected its state as a tuple of {len(self._cells)} states, got "
                 f"{state!r}; start from cell.zero_state(batch_size, dtype)."
             )
@@ -208,7 +209,7 @@ class DropoutWrapper(_Wrapper):
         ):
             if isinstance(prob, (int, float)):
                 if not 0 <= prob <= 1:
-                    raise ValueError(
+                    raise NNArgumentError(
                         f"DropoutWrapper got {kind}_keep_prob={prob}; pass a probability in "
                         "[0, 1] (1.0 keeps everything)."
                     )
@@ -218,13 +219,13 @@ class DropoutWrapper(_Wrapper):
         self._noise: dict[str, list[Any]] = {}
         if variational_recurrent:
             if dtype is None:
-                raise ValueError(
+                raise NNArgumentError(
                     "DropoutWrapper(variational_recurrent=True) needs dtype=, the dtype of "
                     "its masks, e.g. dtype=jnp.float32."
                 )
             sizes = {"input": input_size, "state": cell.state_size, "output": cell.output_size}
             if self._should_drop("input") and input_size is None:
-                raise ValueError(
+                raise NNArgumentError(
                     "DropoutWrapper(variational_recurrent=True) with input_keep_prob < 1 needs "
                     "input_size=, the depth of the inputs, e.g. input_size=128."
                 )
@@ -244,7 +245,7 @@ class DropoutWrapper(_Wrapper):
         try:
             key = self._key()
         except sx.errors.NotInTransformError as e:
-            raise ValueError(
+            raise NNArgumentError(
                 "DropoutWrapper(variational_recurrent=True) draws its masks when it is "
                 "constructed, as TF1 does: construct it inside the function given to "
                 "sx.transform, and pass rng= to init and apply."
@@ -309,7 +310,7 @@ class ResidualWrapper(_Wrapper):
             jnp.shape(i) != jnp.shape(o)
             for i, o in zip(jax.tree.leaves(inputs), jax.tree.leaves(output), strict=True)
         ):
-            raise ValueError(
+            raise NNArgumentError(
                 "ResidualWrapper adds the cell's inputs to its outputs, but they differ in "
                 f"shape: {jax.tree.map(jnp.shape, inputs)} vs {jax.tree.map(jnp.shape, output)};"
                 " make the cell's output_size equal the input depth, or pass residual_fn=."

@@ -491,6 +491,17 @@ class SlotMismatchError(ScopaxError, ValueError):
         )
 
 
+class NNArgumentError(ScopaxError, ValueError):
+    """A ``scopax.nn``, ``scopax.layers``, ``scopax.contrib`` or ``scopax.losses`` function
+    got an argument it cannot use: one TF1 rejects, or one scopax does not port.
+
+    The message names the function, the argument and what to pass instead.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
 class MissingDependencyError(ScopaxError, ValueError, ImportError):
     """An optional package that a feature needs is not installed."""
 
