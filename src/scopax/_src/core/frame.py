@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import weakref
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -141,7 +140,14 @@ class ScopeCounts:
                 node.children = old
 
 
-_NOTHING = MappingProxyType({})
+class _NothingCreated(dict[str, Any]):
+    """The shared, empty ``created_*`` container of every ``apply`` frame: writes raise."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise TypeError(f"apply creates no variables; tried to record {key!r}")
+
+
+_NOTHING: dict[str, Any] = _NothingCreated()
 
 
 class Frame:
@@ -201,8 +207,8 @@ class Frame:
         self.prefixes: set[str] = set()
         # What init creates (apply creates nothing: there they stay a shared, read-only
         # empty mapping, so a write by mistake fails loudly).
-        self.created_params: dict[str, Any] = {} if is_init else _NOTHING  # pyright: ignore[reportAttributeAccessIssue]
-        self.created_state: dict[str, Any] = {} if is_init else _NOTHING  # pyright: ignore[reportAttributeAccessIssue]
+        self.created_params: dict[str, Any] = {} if is_init else _NOTHING
+        self.created_state: dict[str, Any] = {} if is_init else _NOTHING
         self.assigned: dict[str, Any] = {}
         # id(array) -> (full name, array); the array is kept so its id cannot be reused.
         self.state_ids: dict[int, tuple[str, Any]] = {}
@@ -210,7 +216,7 @@ class Frame:
         # Template -> (its scope in this trace, whether a call of it has returned).
         self.templates: dict[Any, tuple[VariableScope, bool]] = {}
         # Full name -> the sharding= given at creation (init only; read by param_shardings).
-        self.shardings: dict[str, Any] = {} if is_init else _NOTHING  # pyright: ignore[reportAttributeAccessIssue]
+        self.shardings: dict[str, Any] = {} if is_init else _NOTHING
         # The scope of a layer_stack / per-member vmap whose members this sub-frame runs.
         self.stacked: str | None = None
         # Set while init discovers its variables abstractly (see transform._init): how to

@@ -256,13 +256,15 @@ class variable_scope:
         self._dtype = None if dtype is None else np.dtype(dtype)
         self._custom_getter = custom_getter
         self._regularizer = regularizer
-        # Whether this scope only renames: then entering it copies the outer defaults.
+        # The name, when this scope only renames: then entering it copies the outer defaults.
         self._plain = (
-            initializer is None
+            name_or_scope
+            if type(name_or_scope) is str
+            and initializer is None
             and dtype is None
             and custom_getter is None
             and regularizer is None
-            and type(name_or_scope) is str
+            else None
         )
         self._stack: list[_Entered] = []
 
@@ -271,11 +273,11 @@ class variable_scope:
         if frame is None:
             raise errors.NotInTransformError("sx.variable_scope")
         old = frame.scope
-        target = self._name_or_scope
         counts = frame.scope_counts
-        if self._plain:
+        plain = self._plain
+        if plain is not None:
             # A string scope that only extends the name: the common case, once per layer.
-            name = old._prefix + target  # pyright: ignore[reportOperatorIssue]
+            name = old._prefix + plain
             scope = VariableScope(
                 self._reuse or old._reuse,
                 name,
@@ -283,15 +285,15 @@ class variable_scope:
                 old.regularizer,
                 old.dtype,
                 old.custom_getter,
-                frame.name_scope + target + "/",  # pyright: ignore[reportOperatorIssue]
+                frame.name_scope + plain + "/",
                 dtype_explicit=old._dtype_explicit,
             )
             parent = frame.count_node
-            if parent is not None and "/" not in target:  # pyright: ignore[reportOperatorIssue]
-                node = counts.open_child(parent, target)  # pyright: ignore[reportArgumentType]
+            if parent is not None and "/" not in plain:
+                node = counts.open_child(parent, plain)
             else:
                 node = counts.open(name)
-            named = None if _is_eager(frame) else jax.named_scope(target)  # pyright: ignore[reportArgumentType]
+            named = None if _is_eager(frame) else jax.named_scope(plain)
             self._stack.append(
                 _Entered(frame, scope, old, frame.name_scope, named, None, node, parent)
             )
@@ -301,6 +303,7 @@ class variable_scope:
             if named is not None:
                 named.__enter__()
             return scope
+        target = self._name_or_scope
         if isinstance(target, VariableScope):
             base = target
             name = target.name
