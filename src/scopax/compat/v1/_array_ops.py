@@ -55,7 +55,15 @@ def concat(values: Any, axis: Any, name: str = "concat") -> jax.Array:
         if not isinstance(values, list | tuple):
             values = [values]  # TF1: one tensor concatenates to itself.
         arrays = [jnp.asarray(v) for v in tensor_list("concat", "values", values)]
-        return jnp.concatenate(arrays, one_axis("concat", "axis", axis, arrays[0].ndim))
+        ax = one_axis("concat", "axis", axis, arrays[0].ndim)
+        others = {(a.ndim, a.shape[:ax] + a.shape[ax + 1 :]) for a in arrays}
+        if len(others) > 1:
+            raise errors.OpArgumentError(
+                "concat",
+                f"values of shapes {[a.shape for a in arrays]}",
+                f"all must have one rank and the same sizes outside axis {ax}.",
+            )
+        return jnp.concatenate(arrays, ax)
 
 
 def split(
@@ -113,6 +121,12 @@ def stack(values: Any, axis: int = 0, name: str = "stack") -> jax.Array:
     """
     with named(name):
         arrays = [jnp.asarray(v) for v in tensor_list("stack", "values", values)]
+        if len({a.shape for a in arrays}) > 1:
+            raise errors.OpArgumentError(
+                "stack",
+                f"values of shapes {[a.shape for a in arrays]}",
+                "all must have the same shape.",
+            )
         ax = one_axis("stack", "axis", axis, arrays[0].ndim + 1)
         return jnp.stack(arrays, ax)
 
@@ -324,4 +338,4 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
         x, y = jnp.asarray(x), jnp.asarray(y)
         if c.ndim == 1 and x.ndim > 1:
             c = jnp.reshape(c, c.shape + (1,) * (x.ndim - 1))
-        return jnp.where(*broadcastable(c, x, y))
+        return jnp.where(*broadcastable("where", "condition, x, y", c, x, y))

@@ -31,7 +31,7 @@ def _unary(fn: Callable[[Any], jax.Array], op: str, doc: str) -> Callable[..., j
 def _binary(fn: Callable[[Any, Any], jax.Array], op: str, doc: str) -> Callable[..., jax.Array]:
     def binary(x: Any, y: Any, name: str | None = None) -> jax.Array:
         with named(name):
-            return fn(*broadcastable(x, y))
+            return fn(*broadcastable(op, "x, y", x, y))
 
     binary.__name__ = binary.__qualname__ = op
     binary.__doc__ = doc
@@ -225,6 +225,14 @@ def matmul(
                 )
         if transpose_a or adjoint_a:
             x = jnp.swapaxes(x, -1, -2)
+        inner_b = y.shape[-1] if transpose_b or adjoint_b else y.shape[-2]
+        if x.shape[-1] != inner_b:
+            raise errors.OpArgumentError(
+                "matmul",
+                f"a of shape {jnp.shape(a)} and b of shape {y.shape}",
+                f"the inner dimensions differ ({x.shape[-1]} and {inner_b}, after "
+                "transposes); transpose one, e.g. transpose_b=True.",
+            )
         if transpose_b or adjoint_b:
             y = jnp.swapaxes(y, -1, -2)
         if adjoint_a:

@@ -169,7 +169,13 @@ def clip_by_value(
     Array([-1. ,  0.5,  1. ], dtype=float32)
     """
     with named(name):
-        x, low, high = broadcastable(jnp.asarray(t), clip_value_min, clip_value_max)
+        x, low, high = broadcastable(
+            "clip_by_value",
+            "t, clip_value_min, clip_value_max",
+            jnp.asarray(t),
+            clip_value_min,
+            clip_value_max,
+        )
         return jnp.minimum(jnp.maximum(x, low), high)
 
 

@@ -89,12 +89,26 @@ def tensor_list(op: str, argument: str, values: Any) -> Sequence[Any]:
     return values
 
 
-def broadcastable(*values: Any) -> list[Any]:
+def broadcastable(op: str, names: str, *values: Any) -> list[Any]:
     """TF's broadcasting, whatever ``jax_numpy_rank_promotion`` says: lower ranks gain
     leading dimensions of size 1 (what ``jax.numpy`` does when promotion is allowed, so
-    the program is the same). Lists become arrays, as TF converts them."""
+    the program is the same). Lists become arrays, as TF converts them. ``names`` names
+    the arguments, comma-separated, for the error."""
     values_ = [jax.numpy.asarray(v) if isinstance(v, list | tuple) else v for v in values]
-    ranks = [np.ndim(v) for v in values_]
+    shapes = [np.shape(v) for v in values_]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        given = " and ".join(
+            f"{n.strip()} of shape {s}" for n, s in zip(names.split(","), shapes, strict=True)
+        )
+        raise errors.OpArgumentError(
+            op,
+            given,
+            "they do not broadcast (aligned from the last dimension, each pair of sizes must "
+            "be equal or 1); reshape, tile or transpose one of them.",
+        ) from None
+    ranks = [len(s) for s in shapes]
     if len({r for r in ranks if r}) < 2:
         return values_
     rank = max(ranks)
