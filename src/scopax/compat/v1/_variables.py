@@ -9,7 +9,7 @@ cannot reproduce raise, naming the replacement. ``Variable`` names variables as 
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +21,7 @@ from scopax import errors
 from scopax.compat.v1._dtypes import as_dtype
 from scopax.compat.v1._graph_only import GRAPH_ONLY
 
+_PROTO = "build the variable with tf.Variable(initial_value) or tf.get_variable instead."
 _PARTITIONER = (
     "scopax does not split variables; pass sharding= to sx.get_variable (with "
     "sx.axis_rules) to shard one across devices."
@@ -152,7 +153,7 @@ def _force_new(getter: Callable[..., Any], name: str, *args: Any, **kwargs: Any)
     return getter(name, *args, **kwargs)
 
 
-def Variable(  # TF1's name
+def Variable(  # TF1's capitalized name: tf.Variable was a class
     initial_value: Any = None,
     trainable: bool | None = None,
     collections: Any = None,
@@ -220,28 +221,21 @@ def Variable(  # TF1's name
             )
     base = name or "Variable"
     scope = sx.get_variable_scope()
-    reusing = sx.variable_scope(scope, custom_getter=_force_new) if scope.reuse else None
-    if reusing is not None:
-        reusing.__enter__()
-    try:
-        for i in itertools.count():
+    with contextlib.ExitStack() as stack:
+        if scope.reuse:
+            stack.enter_context(sx.variable_scope(scope, custom_getter=_force_new))
+        index = 0
+        while True:  # The first free name: Variable, Variable_1, ...
             try:
                 return sx.get_variable(
-                    base if i == 0 else f"{base}_{i}",
+                    base if index == 0 else f"{base}_{index}",
                     value.shape,
                     value.dtype,
                     value,
                     trainable=trainable is not False,
                 )
             except errors.VariableExistsError:
-                continue
-    finally:
-        if reusing is not None:
-            reusing.__exit__(None, None, None)
-    raise AssertionError("unreachable")  # itertools.count never ends
-
-
-_PROTO = "build the variable with tf.Variable(initial_value) or tf.get_variable instead."
+                index += 1
 
 
 def _like(ref: Any, value: Any) -> Any:
