@@ -21,9 +21,10 @@ public name of ``scopax.nn``, ``scopax.layers``, ``scopax.contrib.*`` and
 ``scopax.losses`` (see ``make_table``).
 
 TF 2.21 has no ``tf.contrib``. For the contrib layers and losses the table transcribes
-TF 1.15's contrib code path into the TF ops it calls (``CONTRIB_TF``);
-``EmbeddingWrapper``, ``InputProjectionWrapper``, ``OutputProjectionWrapper`` and the
-``legacy_seq2seq`` models are tested against hand-written JAX instead. Dropout's masks
+TF 1.15's contrib code path into the TF ops it calls (``CONTRIB_TF``), and
+``EmbeddingWrapper``, ``InputProjectionWrapper`` and ``OutputProjectionWrapper`` onto
+``tf.compat.v1.nn.rnn_cell.RNNCell`` (``_contrib_cells``); the ``legacy_seq2seq``
+models are tested against hand-written JAX instead. Dropout's masks
 come from TF's own RNG, so dropout is tested by its statistics (the fraction dropped and
 the value kept), and ``DropoutWrapper`` here only with keep probabilities of 1.
 """
@@ -177,7 +178,97 @@ def _build_cell(tf: Any, spec: dict[str, Any]) -> Any:
         kwargs["cell"] = _build_cell(tf, kwargs["cell"])
     if "cells" in kwargs:
         kwargs["cells"] = [_build_cell(tf, c) for c in kwargs["cells"]]
+    if kind in CONTRIB_CELLS:
+        return _contrib_cells(tf)[kind](**kwargs)
     return getattr(tf.compat.v1.nn.rnn_cell, kind)(**kwargs)
+
+
+# tf.contrib.rnn's own wrappers, gone from TF 2: TF 1.15's classes transcribed onto
+# tf.compat.v1.nn.rnn_cell.RNNCell, whose Keras-style scoping names them as in TF 1.15
+# (a scope per wrapper, from its class name, holding the wrapped cell's).
+CONTRIB_CELLS = ("EmbeddingWrapper", "InputProjectionWrapper", "OutputProjectionWrapper")
+
+
+def _contrib_cells(tf: Any) -> dict[str, Any]:
+    v1 = tf.compat.v1
+    base = v1.nn.rnn_cell.RNNCell
+
+    def linear(inputs: Any, size: int) -> Any:
+        # TF 1.15's core_rnn_cell._Linear with a bias: `kernel`, then `bias` (zeros).
+        kernel = v1.get_variable("kernel", [inputs.shape[-1], size], dtype=inputs.dtype)
+        bias = v1.get_variable(
+            "bias", [size], dtype=inputs.dtype, initializer=v1.zeros_initializer()
+        )
+        return tf.nn.bias_add(tf.matmul(inputs, kernel), bias)
+
+    class _Wrapper(base):
+        def __init__(self, cell: Any, reuse: Any = None):
+            super().__init__(_reuse=reuse)
+            self._cell = cell
+
+        @property
+        def state_size(self) -> Any:
+            return self._cell.state_size
+
+        @property
+        def output_size(self) -> Any:
+            return self._cell.output_size
+
+        def zero_state(self, batch_size: Any, dtype: Any) -> Any:
+            return self._cell.zero_state(batch_size, dtype)
+
+    class EmbeddingWrapper(_Wrapper):
+        def __init__(self, cell, embedding_classes, embedding_size, initializer=None, reuse=None):
+            super().__init__(cell, reuse)
+            self._classes, self._size, self._initializer = (
+                embedding_classes,
+                embedding_size,
+                initializer,
+            )
+
+        def call(self, inputs: Any, state: Any) -> Any:
+            initializer = self._initializer or v1.get_variable_scope().initializer
+            if initializer is None:
+                initializer = v1.random_uniform_initializer(-(3**0.5), 3**0.5)
+            dtype = tf.nest.flatten(state)[0].dtype
+            embedding = v1.get_variable(
+                "embedding", [self._classes, self._size], initializer=initializer, dtype=dtype
+            )
+            embedded = v1.nn.embedding_lookup(embedding, tf.reshape(inputs, [-1]))
+            return self._cell(embedded, state)
+
+    class InputProjectionWrapper(_Wrapper):
+        def __init__(self, cell, num_proj, activation=None, input_size=None, reuse=None):
+            super().__init__(cell, reuse)
+            self._num_proj, self._activation = num_proj, activation
+
+        def call(self, inputs: Any, state: Any) -> Any:
+            projected = linear(inputs, self._num_proj)
+            if self._activation:
+                projected = self._activation(projected)
+            return self._cell(projected, state)
+
+    class OutputProjectionWrapper(_Wrapper):
+        def __init__(self, cell, output_size, activation=None, reuse=None):
+            super().__init__(cell, reuse)
+            self._size, self._activation = output_size, activation
+
+        @property
+        def output_size(self) -> Any:
+            return self._size
+
+        def call(self, inputs: Any, state: Any) -> Any:
+            output, new_state = self._cell(inputs, state)
+            projected = linear(output, self._size)
+            if self._activation:
+                projected = self._activation(projected)
+            return projected, new_state
+
+    return {
+        "EmbeddingWrapper": EmbeddingWrapper,
+        "InputProjectionWrapper": InputProjectionWrapper,
+        "OutputProjectionWrapper": OutputProjectionWrapper,
+    }
 
 
 def make_rnn_case(tf: Any, name: str, case: dict[str, Any]) -> None:
@@ -649,6 +740,29 @@ def _table(rng: np.random.RandomState) -> list[dict[str, Any]]:
         {"sequence_length": {"$in": "n"}, "dtype": {"$dtype": "float32"}},
         kind="layer",
         inputs={"x": _f32(rng, 2, 5, 3), "n": np.array([5, 3], np.int32)},
+    )
+    # tf.contrib.rnn's wrappers (TF 1.15's classes, transcribed: _contrib_cells).
+    gru3 = {"type": "GRUCell", "num_units": 3}
+    embed = {"type": "EmbeddingWrapper", "cell": gru3, "embedding_classes": 7, "embedding_size": 4}
+    add(
+        "nn.static_rnn",
+        "embedding_wrapper",
+        [{"$cell": embed}, [{"$in": f"ids{t}"} for t in range(3)]],
+        {"dtype": {"$dtype": "float32"}},
+        kind="layer",
+        inputs={f"ids{t}": rng.randint(0, 7, 2).astype(np.int32) for t in range(3)},
+        covers=["contrib.rnn.EmbeddingWrapper", "contrib.rnn.static_rnn"],
+    )
+    lstm3 = {"type": "BasicLSTMCell", "num_units": 3}
+    projected = {"type": "InputProjectionWrapper", "cell": lstm3, "num_proj": 4}
+    add(
+        "nn.dynamic_rnn",
+        "projection_wrappers",
+        [{"$cell": {"type": "OutputProjectionWrapper", "cell": projected, "output_size": 5}}, x],
+        {"dtype": {"$dtype": "float32"}},
+        kind="layer",
+        inputs={"x": _f32(rng, 2, 4, 3)},
+        covers=["contrib.rnn.InputProjectionWrapper", "contrib.rnn.OutputProjectionWrapper"],
     )
     # tf.layers.
     add(

@@ -12,6 +12,7 @@ import numpy as np
 
 import scopax as sx
 from scopax import nn
+from scopax.contrib import rnn as contrib_rnn
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -54,7 +55,8 @@ def build_cell(spec: dict[str, Any]) -> Any:
         kwargs["cell"] = build_cell(kwargs["cell"])
     if "cells" in kwargs:
         kwargs["cells"] = [build_cell(c) for c in kwargs["cells"]]
-    return getattr(nn.rnn_cell, kind)(**kwargs)
+    # contrib.rnn has every cell: tf.nn.rnn_cell's and contrib's own wrappers.
+    return getattr(contrib_rnn, kind)(**kwargs)
 
 
 def rnn_model(spec: dict[str, Any], driver: str | None = None) -> sx.Transformed:

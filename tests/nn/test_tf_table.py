@@ -37,10 +37,6 @@ NOT_IN_TABLE = {
     "contrib.rnn.RNNCell": "the same class as nn.rnn_cell.RNNCell",
     "losses.get_total_loss": "raises GraphOnlyError: scopax has no LOSSES collection",
     **{
-        f"contrib.rnn.{name}": "contrib only (no TF 2.21): test_nn_cells.py, hand-written JAX"
-        for name in ("EmbeddingWrapper", "InputProjectionWrapper", "OutputProjectionWrapper")
-    },
-    **{
         f"contrib.legacy_seq2seq.{name}": "contrib only: test_seq2seq.py, hand-written JAX"
         for name in (
             "attention_decoder",
