@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 from dataclasses import dataclass
 
 import libcst as cst
@@ -23,14 +24,20 @@ class PortResult:
       tf1: whether the source is TF1 code: it imports TensorFlow, or scopax's TF namespaces
         (a file ported before). Other files are left as they are.
       findings: the places that need a person, at their positions in ``original``.
-      findings_after: the same places, at their positions in ``ported``.
     """
 
     original: str
     ported: str
     tf1: bool
     findings: tuple[Finding, ...]
-    findings_after: tuple[Finding, ...]
+
+    @functools.cached_property
+    def findings_after(self) -> tuple[Finding, ...]:
+        """The same places, at their positions in ``ported`` (found again, on demand:
+        finding them is most of a port's time, and only ``--write`` needs both)."""
+        if not self.changed:
+            return self.findings
+        return tuple(find(cst.parse_module(self.ported)))
 
     @property
     def changed(self) -> bool:
@@ -77,11 +84,6 @@ def port_source(source: str, path: str = "<string>") -> PortResult:
     module = _parse(source, path)
     names = collect(module)
     if not (names.tf_import or names.ported):
-        return PortResult(source, source, False, (), ())
+        return PortResult(source, source, False, ())
     findings = tuple(find(module, names))
-    ported_module = module.visit(Rewriter(names))
-    ported = ported_module.code
-    if ported == source:
-        return PortResult(source, source, True, findings, findings)
-    after = tuple(find(cst.parse_module(ported)))
-    return PortResult(source, ported, True, findings, after)
+    return PortResult(source, module.visit(Rewriter(names)).code, True, findings)
