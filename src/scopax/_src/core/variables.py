@@ -340,6 +340,11 @@ def shape_tuple(name: str, shape: Any) -> tuple[int, ...]:
     """
     kind = type(shape)
     if kind is tuple or kind is list:
+        for d in shape:
+            if type(d) is not int or d < 0:
+                break
+        else:
+            return shape if kind is tuple else tuple(shape)  # The common case: all checked.
         dims = shape
     elif isinstance(shape, str | bytes):
         raise errors.ShapeTypeError(name, shape, "a string is not a shape")
