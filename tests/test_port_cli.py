@@ -1,6 +1,7 @@
 """The porter's command line: --diff, --write, --check and their exit codes, folders."""
 
 import importlib
+import io
 import runpy
 import shutil
 import subprocess
@@ -114,6 +115,8 @@ def test_folders_recurse_into_python_files_only(work, capsys):
     (work / "pkg" / "sub" / "c.py").write_text("import numpy\n")
     (work / "pkg" / "sub" / "notes.txt").write_text(TF1)
     (work / "pkg" / ".hidden" / "d.py").write_text(TF1)
+    (work / "pkg" / "venv" / "site-packages").mkdir(parents=True)
+    (work / "pkg" / "venv" / "site-packages" / "e.py").write_text(TF1)
     status, out, _ = _run(capsys, "--write", "pkg")
     assert status == 0
     a, b, c = Path("pkg/a.py"), Path("pkg/sub/b.py"), Path("pkg/sub/c.py")
@@ -127,6 +130,19 @@ def test_folders_recurse_into_python_files_only(work, capsys):
     assert (work / "pkg" / ".hidden" / "d.py").read_text() == TF1
     assert _run(capsys, "--write", "pkg")[1].splitlines()[-1] == (
         "scopax.port: 0 files changed, 0 lines rewritten, 1 place needs a person"
+    )
+
+
+def test_a_console_that_cannot_show_the_arrow_gets_an_escape(work, monkeypatch):
+    (work / "model.py").write_text(GRAPH)
+    raw = io.BytesIO()
+    ascii_out = io.TextIOWrapper(raw, encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", ascii_out)
+    assert main(["model.py"]) == 0
+    ascii_out.flush()
+    first = raw.getvalue().decode("ascii").splitlines()[0]
+    assert first == (
+        "model.py:3:5: tf.placeholder: a graph input \\u2192 an argument of the model function"
     )
 
 

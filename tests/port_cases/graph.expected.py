@@ -5,6 +5,8 @@
 import scopax.compat.v1 as tf
 from scopax.compat.v1 import placeholder
 
+tf.disable_v2_behavior()
+
 BATCH = 32
 
 

@@ -5,6 +5,8 @@
 import tensorflow as tf
 from tensorflow.compat.v1 import placeholder
 
+tf.compat.v1.disable_v2_behavior()
+
 BATCH = 32
 
 

@@ -8,6 +8,7 @@ error (a syntax error, a file that cannot be read, a missing path, no libcst).
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import tokenize
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,10 @@ exit status: 0 done (with --check: nothing to port); 1 with --check: something
 needs porting; 2 an error (syntax error, unreadable or missing path, no libcst)."""
 
 
+# Not code of one's own to port: caches, and installed packages (a venv's TensorFlow).
+_SKIPPED_FOLDERS = ("__pycache__", "site-packages")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scopax.port",
@@ -35,7 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="Python files or folders")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="Python files, or folders: every *.py under them but in hidden folders, "
+        "__pycache__ and site-packages",
+    )
     parser.add_argument(
         "--diff", action="store_true", help="print a unified diff (the report goes to stderr)"
     )
@@ -53,7 +64,7 @@ def _files(arg: str, out: TextIO) -> Iterator[Path]:
     if path.is_dir():
         for file in sorted(path.rglob("*.py")):
             parts = file.relative_to(path).parts
-            if not any(p.startswith(".") or p == "__pycache__" for p in parts):
+            if not any(p.startswith(".") or p in _SKIPPED_FOLDERS for p in parts):
                 yield file
     elif path.is_file():
         if path.suffix == ".py":
@@ -96,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from scopax.port._port import port_source
 
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):  # A console that cannot show "→" gets \u2192.
+            stream.reconfigure(errors="backslashreplace")
     out = sys.stderr if args.diff else sys.stdout
     files = lines = places = errors = 0
     for arg in args.paths:

@@ -67,6 +67,7 @@ _INIT_FROM = (
     "params = sx.restore_from_tf(params, path, assignment_map)",
 )
 _RUN = ("running the graph", "model.apply(params, *args), under jax.jit")
+_SWITCH = ("a TF2 behaviour switch", "nothing: scopax.compat.v1 is TF1 already; delete it")
 _TRAIN = ("a graph training op", "jax.grad of the loss and an optax update step")
 _FEED = ("a feed", "pass the values as arguments of model.apply")
 
@@ -139,6 +140,19 @@ _GRAPH_NAMES: dict[str, tuple[str, str]] = {
     **dict.fromkeys(["local_variables_initializer", "initialize_local_variables"], _LOCAL_INIT),
     **dict.fromkeys(["Graph", "get_default_graph", "reset_default_graph"], _GRAPH),
     "set_random_seed": _SEED,
+    **dict.fromkeys(
+        [
+            "disable_v2_behavior",
+            "enable_v2_behavior",
+            "disable_eager_execution",
+            "enable_eager_execution",
+            "disable_resource_variables",
+            "enable_resource_variables",
+            "disable_v2_tensorshape",
+            "enable_v2_tensorshape",
+        ],
+        _SWITCH,
+    ),
     **dict.fromkeys(
         [
             "global_variables",
