@@ -68,24 +68,24 @@ def test_porting_twice_changes_nothing(name):
 
 def test_every_report_kind_is_covered():
     """Every kind of place the porter knows appears in some golden report."""
-    from scopax.port import _findings, _imports, _modules
+    from scopax.port import _imports, _kinds, _modules
 
     reports = "".join(_read(CASES / f"{name}.report.txt") for name in NAMES)
-    kinds = {what for what, _ in _findings._GRAPH_NAMES.values()}
-    kinds |= {_findings._RUN[0], _findings._FEED[0], "a static-shape check"}
+    kinds = {what for what, _ in _kinds.GRAPH_NAMES.values()}
+    kinds |= {_kinds.RUN[0], _kinds.FEED[0], _kinds.TRAIN[0], "a static-shape check"}
     kinds |= {u.what for u in _modules._UNSUPPORTED.values()}
     kinds |= {_imports._UNNAMED_INTERNAL.what}
     missing = {kind for kind in kinds if f": {kind} → " not in reports}
     assert not missing
-    assert reports.count("a static-shape check") == 4
+    assert reports.count("a static-shape check") == 6
 
 
 def test_every_graph_name_is_in_a_case():
     """Each graph-only TF name in the report table is exercised by a case file."""
-    from scopax.port import _findings
+    from scopax.port import _kinds
 
     text = _read(CASES / "graph.py")
-    covered = [n for n in _findings._GRAPH_NAMES if n.removesuffix(".*").rsplit(".")[-1] in text]
+    covered = [n for n in _kinds.GRAPH_NAMES if n.removesuffix(".*").rsplit(".")[-1] in text]
     assert len(covered) >= 24  # The rest (readers, old summary names) share their kind.
 
 

@@ -3,7 +3,7 @@
 # fmt: off
 # A scopax.port test input: a TF1 training script, with every kind of graph code.
 import scopax.compat.v1 as tf
-from scopax.compat.v1 import placeholder
+from scopax.compat.v1 import placeholder, summary
 
 tf.disable_v2_behavior()
 
@@ -19,6 +19,10 @@ def read_batches(pattern):
     enqueue = queue.enqueue([record])
     tf.train.add_queue_runner(tf.train.QueueRunner(queue, [enqueue]))
     return tf.train.shuffle_batch([queue.dequeue()], BATCH, 1000, 100)
+
+
+def log(trainer, summary=None):  # not tf.summary: a parameter, and below a keyword
+    return trainer.report(summary=summary, placeholder=trainer.placeholder)
 
 
 def model(images, training):

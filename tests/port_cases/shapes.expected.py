@@ -25,6 +25,8 @@ def attention(query, keys, num_heads):
     keys.shape.with_rank_at_least(2)
     if not keys.shape.is_fully_defined():
         raise ValueError("static shapes only")
+    keys.shape.assert_is_compatible_with(query.shape)
+    merged = keys.shape.merge_with(query.shape)
 
     scores = tf.reduce_sum(query * keys, axis=-1, keepdims=True)
     norm = tf.reduce_mean(scores, 1, keepdims=False)  # keyword after a positional

@@ -25,6 +25,8 @@ def attention(query, keys, num_heads):
     keys.get_shape().with_rank_at_least(2)
     if not keys.shape.is_fully_defined():
         raise ValueError("static shapes only")
+    keys.get_shape().assert_is_compatible_with(query.get_shape())
+    merged = keys.shape.merge_with(query.shape)
 
     scores = tf.reduce_sum(query * keys, axis=-1, keep_dims=True)
     norm = tf.reduce_mean(scores, 1, keep_dims=False)  # keyword after a positional

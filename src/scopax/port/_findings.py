@@ -9,7 +9,6 @@ places, so running the report again after ``--write`` shows what is left.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -17,6 +16,17 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from scopax.port._imports import Keep, plan_from, plan_import
+from scopax.port._kinds import (
+    FEED,
+    RUN,
+    SESSION_NAMES,
+    SESSION_SPELLING,
+    SHAPE_CHECKS,
+    TRAIN,
+    TRAINING_METHODS,
+    graph_kind,
+    unsupported_namespace,
+)
 from scopax.port._modules import Unsupported, is_tf, translate
 from scopax.port._names import Names, collect, qualified
 
@@ -38,169 +48,6 @@ class Finding:
     def format(self, path: str) -> str:
         """``path:line:col: code: what it is → what to write instead``."""
         return f"{path}:{self.line}:{self.column}: {self.code}: {self.what} → {self.instead}"
-
-
-_PLACEHOLDER = ("a graph input", "an argument of the model function")
-_SESSION = ("a session", "no session: model = sx.transform(fn), then model.init and model.apply")
-_INIT = ("an initializer op", "params = model.init(key, *args)")
-_LOCAL_INIT = (
-    "an initializer op",
-    "params, state = model.init(key, *args), with sx.transform_with_state",
-)
-_SEED = ("a graph-level seed", "a key: model.init(key, *args), model.apply(..., rng=key)")
-_QUEUE = ("an input queue", "a Python iterator of NumPy batches, passed to model.apply")
-_SAVER = (
-    "a Saver",
-    "sx.save(path, params) and sx.restore(path); "
-    "sx.restore_from_tf(params, path) for TF checkpoints",
-)
-_SUMMARY = (
-    "a summary op",
-    "return the value from the step function and log it outside jit "
-    "(sx.summary(params) tabulates the variables)",
-)
-_GRAPH = ("the graph", "nothing: scopax builds no graph; delete it")
-_COLLECTION = ("a variable collection", "sx.flatten(params)")
-_GRADIENTS = ("graph gradients", "jax.grad of a function of params")
-_INIT_FROM = (
-    "an init-from-checkpoint op",
-    "params = sx.restore_from_tf(params, path, assignment_map)",
-)
-_RUN = ("running the graph", "model.apply(params, *args), under jax.jit")
-_SWITCH = ("a TF2 behaviour switch", "nothing: scopax.compat.v1 is TF1 already; delete it")
-_TRAIN = ("a graph training op", "jax.grad of the loss and an optax update step")
-_FEED = ("a feed", "pass the values as arguments of model.apply")
-
-# TF name -> (what it is, what to write instead). A name ending in ".*" covers the
-# namespace and everything under it.
-_GRAPH_NAMES: dict[str, tuple[str, str]] = {
-    **dict.fromkeys(["placeholder", "sparse_placeholder"], _PLACEHOLDER),
-    "placeholder_with_default": (_PLACEHOLDER[0], _PLACEHOLDER[1] + ", with a default value"),
-    **dict.fromkeys(
-        [
-            "Session",
-            "InteractiveSession",
-            "get_default_session",
-            "train.MonitoredSession",
-            "train.MonitoredTrainingSession",
-            "train.SingularMonitoredSession",
-        ],
-        _SESSION,
-    ),
-    **dict.fromkeys(
-        [
-            "global_variables_initializer",
-            "initialize_all_variables",
-            "variables_initializer",
-            "initialize_variables",
-            "tables_initializer",
-        ],
-        _INIT,
-    ),
-    **dict.fromkeys(
-        [
-            "FIFOQueue",
-            "RandomShuffleQueue",
-            "PaddingFIFOQueue",
-            "PriorityQueue",
-            "QueueBase",
-            "TFRecordReader",
-            "TextLineReader",
-            "WholeFileReader",
-            "FixedLengthRecordReader",
-            "train.batch",
-            "train.batch_join",
-            "train.shuffle_batch",
-            "train.shuffle_batch_join",
-            "train.string_input_producer",
-            "train.slice_input_producer",
-            "train.input_producer",
-            "train.range_input_producer",
-            "train.start_queue_runners",
-            "train.QueueRunner",
-            "train.add_queue_runner",
-            "train.Coordinator",
-        ],
-        _QUEUE,
-    ),
-    "train.Saver": _SAVER,
-    "train.init_from_checkpoint": _INIT_FROM,
-    **dict.fromkeys(
-        [
-            "summary.*",
-            "scalar_summary",
-            "histogram_summary",
-            "image_summary",
-            "merge_summary",
-            "merge_all_summaries",
-            "train.SummaryWriter",
-        ],
-        _SUMMARY,
-    ),
-    **dict.fromkeys(["local_variables_initializer", "initialize_local_variables"], _LOCAL_INIT),
-    **dict.fromkeys(["Graph", "get_default_graph", "reset_default_graph"], _GRAPH),
-    "set_random_seed": _SEED,
-    **dict.fromkeys(
-        [
-            "disable_v2_behavior",
-            "enable_v2_behavior",
-            "disable_eager_execution",
-            "enable_eager_execution",
-            "disable_resource_variables",
-            "enable_resource_variables",
-            "disable_v2_tensorshape",
-            "enable_v2_tensorshape",
-        ],
-        _SWITCH,
-    ),
-    **dict.fromkeys(
-        [
-            "global_variables",
-            "all_variables",
-            "trainable_variables",
-            "local_variables",
-            "get_collection",
-        ],
-        _COLLECTION,
-    ),
-    "gradients": _GRADIENTS,
-}
-
-# Optimizer methods that build graph ops from a loss tensor and the graph's variables.
-_TRAINING = ("minimize", "compute_gradients", "apply_gradients")
-_SESSION_NAMES = {name for name, kind in _GRAPH_NAMES.items() if kind is _SESSION}
-# ``sess``, ``self.session``, ``train_sess``: what TF1 code calls its sessions.
-_SESSION_SPELLING = re.compile(r"^_?(sess|session)$|_(sess|session)$")
-_SHAPE_CHECKS = {
-    "with_rank": "assert {x}.ndim == {n}",
-    "assert_has_rank": "assert {x}.ndim == {n}",
-    "with_rank_at_least": "assert {x}.ndim >= {n}",
-    "with_rank_at_most": "assert {x}.ndim <= {n}",
-    "assert_is_compatible_with": "an assert on {x}.shape",
-    "is_compatible_with": "a comparison of {x}.shape",
-    "assert_same_rank": "an assert on {x}.ndim",
-    "merge_with": "{x}.shape (JAX shapes are always fully known)",
-    "is_fully_defined": "True (JAX shapes are always fully known)",
-}
-
-
-def _graph_kind(name: str) -> tuple[str, str] | None:
-    if name in _GRAPH_NAMES:
-        return _GRAPH_NAMES[name]
-    for pattern, kind in _GRAPH_NAMES.items():
-        stem = pattern.removesuffix(".*")
-        if pattern.endswith(".*") and (name == stem or name.startswith(stem + ".")):
-            return kind
-    return None
-
-
-def _unsupported_namespace(name: str) -> tuple[str, str] | None:
-    """``tf.contrib.slim.conv2d``, ``tf.keras.layers``: a namespace scopax does not have."""
-    parts = name.split(".")
-    if parts[0] not in ("contrib", "keras") or (parts[0] == "contrib" and len(parts) < 2):
-        return None
-    target = translate("tensorflow." + ".".join(parts[: 2 if parts[0] == "contrib" else 1]))
-    return (target.what, target.instead) if isinstance(target, Unsupported) else None
 
 
 def _shape_owner(expr: cst.BaseExpression) -> cst.BaseExpression | None:
@@ -225,6 +72,8 @@ class _Finder(cst.CSTVisitor):
         self.found: list[Finding] = []
         self.sessions: set[str] = set()  # Names and attributes bound to a session.
         self.optimizers: set[str] = set()  # ... and to a tf.train optimizer.
+        self.not_references: set[int] = set()  # ids of Name nodes (see _not_a_reference)
+        self.shadowed: list[set[str]] = [set()]  # Parameter names, per enclosing function.
 
     def _add(self, node: cst.CSTNode, code: str, kind: tuple[str, str]) -> None:
         position = self.get_metadata(PositionProvider, node)
@@ -237,12 +86,12 @@ class _Finder(cst.CSTVisitor):
 
     def _is_session(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Call):
-            return qualified(expr.func, self.names) in _SESSION_NAMES
+            return qualified(expr.func, self.names) in SESSION_NAMES
         spelled = get_full_name_for_node(expr)
         if spelled is None:
             return False
         last = spelled.rsplit(".", 1)[-1]
-        return spelled in self.sessions or bool(_SESSION_SPELLING.search(last))
+        return spelled in self.sessions or bool(SESSION_SPELLING.search(last))
 
     def _is_optimizer(self, expr: cst.BaseExpression) -> bool:
         if isinstance(expr, cst.Call):
@@ -295,17 +144,55 @@ class _Finder(cst.CSTVisitor):
             code = f"from {module} import {name}" if module else f"import {name}"
             self._add(alias, code, (plan.reason.what, plan.reason.instead))
 
+    # Names that are not references: ``x.summary``'s attribute, ``f(summary=...)``'s
+    # keyword, ``def summary(...)``. They read as TF names after ``from tensorflow import
+    # summary`` but are not uses of it.
+    def _not_a_reference(self, name: cst.CSTNode | None) -> None:
+        if name is not None:
+            self.not_references.add(id(name))
+
     def visit_Attribute(self, node: cst.Attribute) -> bool:
+        self._not_a_reference(node.attr)
         return self._graph_name(node)
 
     def visit_Name(self, node: cst.Name) -> bool:
-        return self._graph_name(node)
+        return id(node) in self.not_references or self._graph_name(node)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._not_a_reference(node.name)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._not_a_reference(node.name)
+        self._enter(node.params)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.shadowed.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._enter(node.params)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.shadowed.pop()
+
+    def _enter(self, params: cst.Parameters) -> None:
+        """A function's parameters hide the imports of the same names in its body."""
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+        self.shadowed.append(self.shadowed[-1] | {p.name.value for p in every})
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._not_a_reference(node.name)
 
     def _graph_name(self, node: cst.Name | cst.Attribute) -> bool:
+        root: cst.BaseExpression = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and root.value in self.shadowed[-1]:
+            return True
         name = qualified(node, self.names)
-        kind = None if name is None else _graph_kind(name)
+        kind = None if name is None else graph_kind(name)
         if kind is None and name and isinstance(node, cst.Attribute) and self._via_root(node):
-            kind = _unsupported_namespace(name)
+            kind = unsupported_namespace(name)
         if kind is None:
             return True
         self._add(node, self._code(node), kind)
@@ -328,19 +215,20 @@ class _Finder(cst.CSTVisitor):
             for arg in node.args
         )
         if evaluated or (method == "run" and self._is_session(func.value)):
-            self._add(node, self._code(func), _RUN)
-        elif method in _TRAINING and self._is_optimizer(func.value):
-            self._add(node, self._code(func), _TRAIN)
-        elif method in _SHAPE_CHECKS:
+            self._add(node, self._code(func), RUN)
+        elif method in TRAINING_METHODS and self._is_optimizer(func.value):
+            self._add(node, self._code(func), TRAIN)
+        elif method in SHAPE_CHECKS:
             owner = _shape_owner(func.value)
             if owner is not None:
                 n = self._code(node.args[0].value) if node.args else "n"
-                instead = _SHAPE_CHECKS[method].format(x=self._code(owner), n=n)
+                instead = SHAPE_CHECKS[method].format(x=self._code(owner), n=n)
                 self._add(node, self._code(node), ("a static-shape check", instead))
 
     def visit_Arg(self, node: cst.Arg) -> None:
+        self._not_a_reference(node.keyword)
         if node.keyword is not None and node.keyword.value == "feed_dict":
-            self._add(node, "feed_dict", _FEED)
+            self._add(node, "feed_dict", FEED)
 
 
 def find(module: cst.Module, names: Names | None = None) -> list[Finding]:
