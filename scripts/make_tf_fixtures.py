@@ -23,8 +23,8 @@ public name of ``scopax.nn``, ``scopax.layers``, ``scopax.contrib.*`` and
 TF 2.21 has no ``tf.contrib``. For the contrib layers and losses the table transcribes
 TF 1.15's contrib code path into the TF ops it calls (``CONTRIB_TF``), and
 ``EmbeddingWrapper``, ``InputProjectionWrapper`` and ``OutputProjectionWrapper`` onto
-``tf.compat.v1.nn.rnn_cell.RNNCell`` (``_contrib_cells``); the ``legacy_seq2seq``
-models are tested against hand-written JAX instead. Dropout's masks
+``tf.compat.v1.nn.rnn_cell.RNNCell`` (``_contrib_cells``), and the ``legacy_seq2seq``
+models into TF ops and scopes (``_tf_legacy_seq2seq``). Dropout's masks
 come from TF's own RNG, so dropout is tested by its statistics (the fraction dropped and
 the value kept), and ``DropoutWrapper`` here only with keep probabilities of 1.
 """
@@ -963,6 +963,42 @@ def _table(rng: np.random.RandomState) -> list[dict[str, Any]]:
         inputs=steps,
         tf="legacy_sequence_loss",
     )
+    # tf.contrib.legacy_seq2seq's models (transcribed: _tf_legacy_seq2seq), on lists of
+    # three steps of a batch of two, with a GRU of 3 units.
+    s2s = {f"e{t}": rng.randint(0, 6, 2).astype(np.int32) for t in range(3)}
+    s2s |= {f"d{t}": rng.randint(0, 6, 2).astype(np.int32) for t in range(3)}
+    s2s |= {f"x{t}": _f32(rng, 2, 3) for t in range(3)} | {
+        f"y{t}": _f32(rng, 2, 2) for t in range(3)
+    }
+    s2s |= {"h": _f32(rng, 2, 3), "memory": _f32(rng, 2, 4, 3)}
+    enc, dec = [[{"$in": f"{k}{t}"} for t in range(3)] for k in ("e", "d")]
+    xs, ys = [[{"$in": f"{k}{t}"} for t in range(3)] for k in ("x", "y")]
+    h, memory, gru = {"$in": "h"}, {"$in": "memory"}, {"$cell": gru3}
+    legacy = (
+        ("rnn_decoder", [ys, h, gru], {}),
+        ("basic_rnn_seq2seq", [xs, ys, gru], {}),
+        ("tied_rnn_seq2seq", [xs, xs, gru], {}),
+        ("embedding_rnn_decoder", [dec, h, gru, 6, 4], {"feed_previous": True}),
+        ("embedding_rnn_seq2seq", [enc, dec, gru, 6, 5, 4], {}),
+        ("embedding_tied_rnn_seq2seq", [enc, dec, gru, 6, 4], {"feed_previous": True}),
+        ("attention_decoder", [ys, h, memory, gru], {"num_heads": 2}),
+        (
+            "embedding_attention_decoder",
+            [dec, h, memory, gru, 6, 4],
+            {"feed_previous": True, "initial_state_attention": True},
+        ),
+        ("embedding_attention_seq2seq", [enc, dec, gru, 6, 5, 4], {}),
+    )
+    for fn, args, kwargs in legacy:
+        add(
+            f"contrib.legacy_seq2seq.{fn}",
+            "gru",
+            args,
+            kwargs,
+            kind="layer",
+            inputs={k: v for k, v in s2s.items() if {"$in": k} in _flat(args)},
+            tf=fn,
+        )
     # tf.losses.
     wb = {"$in": "w"}
     add(
@@ -1062,6 +1098,10 @@ def _table(rng: np.random.RandomState) -> list[dict[str, Any]]:
     )
     add("losses.get_regularization_losses", "two_layers", [], kind="layer", setup=reg, inputs=mat)
     return cases
+
+
+def _flat(args: list) -> list:
+    return [leaf for a in args for leaf in (_flat(a) if isinstance(a, list) else [a])]
 
 
 def _resolve_tf(tf: Any, value: Any, t: dict[str, Any]) -> Any:
@@ -1272,6 +1312,252 @@ def _tf_legacy_sequence_loss(tf: Any) -> Any:
     return loss
 
 
+def _tf_legacy_seq2seq(tf: Any) -> dict[str, Any]:
+    """TF 1.15's ``tf.contrib.legacy_seq2seq`` models, transcribed into the TF ops and
+    scopes they used: the same variable names (``AttnW_0``, ``Attention_0/kernel``,
+    ``AttnOutputProjection``, ...), the same encoder copy of the cell, the same greedy
+    ``loop_function`` under ``loop_function`` with reuse."""
+    import copy
+
+    v1 = tf.compat.v1
+    wrappers = _contrib_cells(tf)
+
+    def linear(args: list, size: int) -> Any:
+        # core_rnn_cell._Linear: one `kernel` over the concatenated args, `bias` zeros.
+        x = tf.concat(args, 1) if len(args) > 1 else args[0]
+        kernel = v1.get_variable("kernel", [x.shape[1], size], dtype=x.dtype)
+        bias = v1.get_variable("bias", [size], dtype=x.dtype, initializer=v1.zeros_initializer())
+        return tf.nn.bias_add(tf.matmul(x, kernel), bias)
+
+    def argmax_and_embed(embedding: Any, update: bool = True) -> Any:
+        def loop(prev: Any, _: int) -> Any:
+            emb = v1.nn.embedding_lookup(embedding, tf.argmax(prev, 1))
+            return emb if update else tf.stop_gradient(emb)
+
+        return loop
+
+    def rnn_decoder(decoder_inputs, initial_state, cell, loop_function=None, scope=None):
+        with v1.variable_scope(scope or "rnn_decoder"):
+            state, outputs, prev = initial_state, [], None
+            for i, inp in enumerate(decoder_inputs):
+                if loop_function is not None and prev is not None:
+                    with v1.variable_scope("loop_function", reuse=True):
+                        inp = loop_function(prev, i)
+                if i > 0:
+                    v1.get_variable_scope().reuse_variables()
+                output, state = cell(inp, state)
+                outputs.append(output)
+                if loop_function is not None:
+                    prev = output
+        return outputs, state
+
+    def basic_rnn_seq2seq(encoder_inputs, decoder_inputs, cell, dtype=tf.float32, scope=None):
+        with v1.variable_scope(scope or "basic_rnn_seq2seq"):
+            _, state = v1.nn.static_rnn(copy.deepcopy(cell), encoder_inputs, dtype=dtype)
+            return rnn_decoder(decoder_inputs, state, cell)
+
+    def tied_rnn_seq2seq(
+        encoder_inputs, decoder_inputs, cell, loop_function=None, dtype=tf.float32, scope=None
+    ):
+        with v1.variable_scope("combined_tied_rnn_seq2seq"):
+            scope = scope or "tied_rnn_seq2seq"
+            _, state = v1.nn.static_rnn(cell, encoder_inputs, dtype=dtype, scope=scope)
+            v1.get_variable_scope().reuse_variables()
+            return rnn_decoder(decoder_inputs, state, cell, loop_function, scope=scope)
+
+    def embedding_rnn_decoder(
+        decoder_inputs,
+        initial_state,
+        cell,
+        num_symbols,
+        embedding_size,
+        feed_previous=False,
+        update_embedding_for_previous=True,
+        scope=None,
+    ):
+        with v1.variable_scope(scope or "embedding_rnn_decoder"):
+            embedding = v1.get_variable("embedding", [num_symbols, embedding_size])
+            loop = argmax_and_embed(embedding, update_embedding_for_previous)
+            embedded = [v1.nn.embedding_lookup(embedding, i) for i in decoder_inputs]
+            return rnn_decoder(embedded, initial_state, cell, loop if feed_previous else None)
+
+    def embedding_rnn_seq2seq(
+        encoder_inputs,
+        decoder_inputs,
+        cell,
+        num_encoder_symbols,
+        num_decoder_symbols,
+        embedding_size,
+        feed_previous=False,
+    ):
+        with v1.variable_scope("embedding_rnn_seq2seq") as scope:
+            encoder = wrappers["EmbeddingWrapper"](
+                copy.deepcopy(cell), num_encoder_symbols, embedding_size
+            )
+            _, state = v1.nn.static_rnn(encoder, encoder_inputs, dtype=scope.dtype)
+            cell = wrappers["OutputProjectionWrapper"](cell, num_decoder_symbols)
+            return embedding_rnn_decoder(
+                decoder_inputs,
+                state,
+                cell,
+                num_decoder_symbols,
+                embedding_size,
+                feed_previous=feed_previous,
+            )
+
+    def embedding_tied_rnn_seq2seq(
+        encoder_inputs,
+        decoder_inputs,
+        cell,
+        num_symbols,
+        embedding_size,
+        num_decoder_symbols=None,
+        feed_previous=False,
+    ):
+        with v1.variable_scope("embedding_tied_rnn_seq2seq") as scope:
+            embedding = v1.get_variable("embedding", [num_symbols, embedding_size])
+            enc = [v1.nn.embedding_lookup(embedding, x) for x in encoder_inputs]
+            dec = [v1.nn.embedding_lookup(embedding, x) for x in decoder_inputs]
+            cell = wrappers["OutputProjectionWrapper"](cell, num_decoder_symbols or num_symbols)
+            loop = argmax_and_embed(embedding) if feed_previous else None
+            return tied_rnn_seq2seq(enc, dec, cell, loop, dtype=scope.dtype)
+
+    def attention_decoder(
+        decoder_inputs,
+        initial_state,
+        attention_states,
+        cell,
+        output_size=None,
+        num_heads=1,
+        loop_function=None,
+        scope=None,
+        initial_state_attention=False,
+    ):
+        output_size = output_size or cell.output_size
+        with v1.variable_scope(scope or "attention_decoder"):
+            length, size = attention_states.shape[1], attention_states.shape[2]
+            hidden = tf.reshape(attention_states, [-1, length, 1, size])
+            features, vs = [], []
+            for a in range(num_heads):  # each head: a 1x1 convolution of the memory
+                w = v1.get_variable(f"AttnW_{a}", [1, 1, size, size])
+                features.append(v1.nn.conv2d(hidden, w, [1, 1, 1, 1], "SAME"))
+                vs.append(v1.get_variable(f"AttnV_{a}", [size]))
+
+            def attention(query: Any) -> list:
+                query = tf.concat(tf.nest.flatten(query), 1)
+                reads = []
+                for a in range(num_heads):
+                    with v1.variable_scope(f"Attention_{a}"):
+                        y = tf.reshape(linear([query], size), [-1, 1, 1, size])
+                        scores = tf.reduce_sum(vs[a] * tf.tanh(features[a] + y), [2, 3])
+                        weights = tf.reshape(tf.nn.softmax(scores), [-1, length, 1, 1])
+                        reads.append(
+                            tf.reshape(tf.reduce_sum(weights * hidden, [1, 2]), [-1, size])
+                        )
+                return reads
+
+            batch = tf.shape(decoder_inputs[0])[0]
+            attns = [tf.zeros(tf.stack([batch, size])) for _ in range(num_heads)]
+            for read in attns:
+                read.set_shape([None, size])
+            if initial_state_attention:
+                attns = attention(initial_state)
+            state, outputs, prev = initial_state, [], None
+            for i, inp in enumerate(decoder_inputs):
+                if i > 0:
+                    v1.get_variable_scope().reuse_variables()
+                if loop_function is not None and prev is not None:
+                    with v1.variable_scope("loop_function", reuse=True):
+                        inp = loop_function(prev, i)
+                x = linear([inp, *attns], inp.shape[1])
+                cell_output, state = cell(x, state)
+                if i == 0 and initial_state_attention:
+                    with v1.variable_scope(v1.get_variable_scope(), reuse=True):
+                        attns = attention(state)
+                else:
+                    attns = attention(state)
+                with v1.variable_scope("AttnOutputProjection"):
+                    output = linear([cell_output, *attns], output_size)
+                if loop_function is not None:
+                    prev = output
+                outputs.append(output)
+        return outputs, state
+
+    def embedding_attention_decoder(
+        decoder_inputs,
+        initial_state,
+        attention_states,
+        cell,
+        num_symbols,
+        embedding_size,
+        num_heads=1,
+        output_size=None,
+        feed_previous=False,
+        update_embedding_for_previous=True,
+        initial_state_attention=False,
+    ):
+        with v1.variable_scope("embedding_attention_decoder"):
+            embedding = v1.get_variable("embedding", [num_symbols, embedding_size])
+            loop = argmax_and_embed(embedding, update_embedding_for_previous)
+            embedded = [v1.nn.embedding_lookup(embedding, i) for i in decoder_inputs]
+            return attention_decoder(
+                embedded,
+                initial_state,
+                attention_states,
+                cell,
+                output_size,
+                num_heads,
+                loop if feed_previous else None,
+                initial_state_attention=initial_state_attention,
+            )
+
+    def embedding_attention_seq2seq(
+        encoder_inputs,
+        decoder_inputs,
+        cell,
+        num_encoder_symbols,
+        num_decoder_symbols,
+        embedding_size,
+        num_heads=1,
+        feed_previous=False,
+        initial_state_attention=False,
+    ):
+        with v1.variable_scope("embedding_attention_seq2seq") as scope:
+            encoder = wrappers["EmbeddingWrapper"](
+                copy.deepcopy(cell), num_encoder_symbols, embedding_size
+            )
+            outputs, state = v1.nn.static_rnn(encoder, encoder_inputs, dtype=scope.dtype)
+            memory = tf.concat([tf.reshape(o, [-1, 1, cell.output_size]) for o in outputs], 1)
+            cell = wrappers["OutputProjectionWrapper"](cell, num_decoder_symbols)
+            return embedding_attention_decoder(
+                decoder_inputs,
+                state,
+                memory,
+                cell,
+                num_decoder_symbols,
+                embedding_size,
+                num_heads,
+                num_decoder_symbols,
+                feed_previous,
+                initial_state_attention=initial_state_attention,
+            )
+
+    return {
+        f.__name__: f
+        for f in (
+            rnn_decoder,
+            basic_rnn_seq2seq,
+            tied_rnn_seq2seq,
+            embedding_rnn_decoder,
+            embedding_rnn_seq2seq,
+            embedding_tied_rnn_seq2seq,
+            attention_decoder,
+            embedding_attention_decoder,
+            embedding_attention_seq2seq,
+        )
+    }
+
+
 CONTRIB_TF = {
     "fully_connected": _tf_fully_connected,
     "conv2d": _tf_conv2d,
@@ -1281,6 +1567,20 @@ CONTRIB_TF = {
     "sequence_loss": _tf_sequence_loss,
     "legacy_sequence_loss_by_example": _tf_legacy_sequence_loss_by_example,
     "legacy_sequence_loss": _tf_legacy_sequence_loss,
+    **{
+        name: (lambda tf, name=name: _tf_legacy_seq2seq(tf)[name])
+        for name in (
+            "rnn_decoder",
+            "basic_rnn_seq2seq",
+            "tied_rnn_seq2seq",
+            "embedding_rnn_decoder",
+            "embedding_rnn_seq2seq",
+            "embedding_tied_rnn_seq2seq",
+            "attention_decoder",
+            "embedding_attention_decoder",
+            "embedding_attention_seq2seq",
+        )
+    },
 }
 
 
