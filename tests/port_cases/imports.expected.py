@@ -40,6 +40,8 @@ from scopax.nn.rnn_cell import LSTMStateTuple
 from tensorflow.python.util import nest
 from tensorflow.python.framework import ops
 import tensorflow.python.ops.init_ops
+from scopax.nn import rnn_cell  # where TF 0.x kept them
+from scopax.contrib import legacy_seq2seq as seq2seq
 
 
 def cell(num_units):

@@ -37,6 +37,7 @@ from tensorflow.python.ops.rnn_cell_impl import LSTMStateTuple
 from tensorflow.python.util import nest
 from tensorflow.python.framework import ops
 import tensorflow.python.ops.init_ops
+from tensorflow.models.rnn import rnn_cell, seq2seq  # where TF 0.x kept them
 
 
 def cell(num_units):

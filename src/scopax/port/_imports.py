@@ -56,9 +56,13 @@ def _explicitly_unsupported(full: str, module: str) -> bool:
 
 
 def _is_package(module: str) -> bool:
-    """TF packages whose names are modules, never ops (``tensorflow.python.ops``)."""
-    return module in ("tensorflow.compat", "tensorflow.contrib") or (
-        module.startswith("tensorflow.python") and module not in _MODULES
+    """TF packages whose names are modules, never ops (``tensorflow.python.ops``,
+    ``tensorflow.models.rnn``)."""
+    if module in ("tensorflow.compat", "tensorflow.contrib"):
+        return True
+    return module not in _MODULES and (
+        module.startswith("tensorflow.python")
+        or any(known.startswith(module + ".") for known in _MODULES)
     )
 
 

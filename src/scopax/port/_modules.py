@@ -41,6 +41,10 @@ _MODULES = {
     "tensorflow.python.ops.variable_scope": COMPAT,
     "tensorflow.python.layers.core": "scopax.layers",
     "tensorflow.python.ops.losses.losses": "scopax.losses",
+    # Where TF 0.x kept the RNN code that became tf.nn.rnn_cell and legacy_seq2seq.
+    "tensorflow.models.rnn.rnn_cell": "scopax.nn.rnn_cell",
+    "tensorflow.models.rnn.rnn": "scopax.nn",
+    "tensorflow.models.rnn.seq2seq": "scopax.contrib.legacy_seq2seq",
 }
 
 
