@@ -83,6 +83,23 @@ def test_errors_win_over_needing_porting(work, capsys):
     )
 
 
+def test_a_file_that_cannot_be_written_is_an_error(work, capsys, monkeypatch):
+    (work / "model.py").write_text(TF1)
+
+    def refuse(self, data):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    status, out, _ = _run(capsys, "--write", "model.py")
+    assert status == 2
+    assert out.splitlines() == [
+        "model.py: error: cannot write it ([Errno 13] Permission denied: 'model.py'); "
+        "left unchanged",
+        "scopax.port: 0 files changed, 0 lines rewritten, 0 places need a person, 1 error",
+    ]
+    assert (work / "model.py").read_text() == TF1
+
+
 def test_write_and_check_together_is_a_usage_error(work, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--write", "--check", "model.py"])

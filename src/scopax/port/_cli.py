@@ -34,8 +34,9 @@ _SKIPPED_FOLDERS = ("__pycache__", "site-packages")
 
 
 def _parser() -> argparse.ArgumentParser:
+    console_script = Path(sys.argv[0]).name == "scopax-port"
     parser = argparse.ArgumentParser(
-        prog="python -m scopax.port",
+        prog="scopax-port" if console_script else "python -m scopax.port",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -138,16 +139,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not result.tf1:
                 print(f"{name}: not TF1 code: no tensorflow import; left unchanged", file=out)
                 continue
+            written = False
             if result.changed:
-                files += 1
-                lines += result.lines_rewritten
                 if args.diff:
                     sys.stdout.write(result.diff(name))
                 if args.write:
-                    path.write_bytes(result.ported.encode(encoding))
-                verb = "rewrote" if args.write else "would rewrite"
-                print(f"{name}: {verb} {_plural(result.lines_rewritten, 'line')}", file=out)
-            findings = result.findings_after if args.write else result.findings
+                    try:
+                        path.write_bytes(result.ported.encode(encoding))
+                        written = True
+                    except OSError as error:
+                        print(f"{name}: error: cannot write it ({error}); left unchanged", file=out)
+                        errors += 1
+                if written or not args.write:
+                    files += 1
+                    lines += result.lines_rewritten
+                    verb = "rewrote" if written else "would rewrite"
+                    print(f"{name}: {verb} {_plural(result.lines_rewritten, 'line')}", file=out)
+            findings = result.findings_after if written else result.findings
             places += len(findings)
             for finding in findings:
                 print(finding.format(name), file=out)
