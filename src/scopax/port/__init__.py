@@ -67,8 +67,18 @@ def port_source(source: str, path: str = "<string>") -> PortResult:
 def main(argv: list[str] | None = None) -> int:
     """The command line, ``python -m scopax.port [--diff] [--write | --check] PATH...``.
 
-    Returns the exit status: 0 done, 1 with ``--check`` when something needs porting,
-    2 on an error (a syntax error, a missing or unreadable path, no libcst).
+    >>> from scopax.port import main
+    >>> main(["--check", "README.md"])
+    README.md: skipped: not a Python file
+    scopax.port: 0 files would change, 0 lines would be rewritten, 0 places need a person
+    0
+
+    Args:
+      argv: the arguments after the command; None reads ``sys.argv``.
+
+    Returns:
+      The exit status: 0 done, 1 with ``--check`` when something needs porting, 2 on an
+      error (a syntax error, a missing or unreadable path, no libcst).
     """
     from scopax.port._cli import main as cli
 
