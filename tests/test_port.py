@@ -80,6 +80,29 @@ def test_every_report_kind_is_covered():
     assert reports.count("a static-shape check") == 6
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "tf.placeholder",
+        "tf.Session",
+        "tf.InteractiveSession",
+        "self.sess.run",
+        "feed_dict",
+        "tf.global_variables_initializer",
+        "tf.initialize_all_variables",
+        "tf.local_variables_initializer",
+        "tf.FIFOQueue",
+        "tf.train.batch",
+        "tf.train.string_input_producer",
+        "tf.train.Saver",
+        "tf.summary.scalar",
+    ],
+)
+def test_the_graph_code_named_in_the_design_is_reported(code):
+    report = _read(CASES / "graph.report.txt")
+    assert f": {code}: " in report
+
+
 def test_every_graph_name_is_in_a_case():
     """Each graph-only TF name in the report table is exercised by a case file."""
     from scopax.port import _kinds

@@ -18,6 +18,8 @@ def read_batches(pattern):
     queue = tf.FIFOQueue(capacity=64, dtypes=[tf.string])
     enqueue = queue.enqueue([record])
     tf.train.add_queue_runner(tf.train.QueueRunner(queue, [enqueue]))
+    if BATCH < 64:
+        return tf.train.batch([queue.dequeue()], BATCH)
     return tf.train.shuffle_batch([queue.dequeue()], BATCH, 1000, 100)
 
 
