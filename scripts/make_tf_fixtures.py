@@ -989,10 +989,22 @@ def _table(rng: np.random.RandomState) -> list[dict[str, Any]]:
         ),
         ("embedding_attention_seq2seq", [enc, dec, gru, 6, 5, 4], {}),
     )
+    s2s |= {f"t{t}": rng.randint(0, 5, 2).astype(np.int32) for t in range(3)}
+    s2s |= {f"w{t}": rng.rand(2).astype(np.float32) for t in range(3)}
+    targets, weights = [[{"$in": f"{k}{t}"} for t in range(3)] for k in ("t", "w")]
+    model = {"$seq2seq": {"fn": "embedding_rnn_seq2seq", "args": [gru, 6, 5, 4]}}
+    legacy += (
+        ("model_with_buckets", [enc, dec, targets, weights, [[2, 2], [3, 3]], model], {}),
+        (
+            "model_with_buckets",
+            [enc, dec, targets, weights, [[3, 2]], model],
+            {"per_example_loss": True},
+        ),
+    )
     for fn, args, kwargs in legacy:
         add(
             f"contrib.legacy_seq2seq.{fn}",
-            "gru",
+            "gru_per_example" if kwargs.get("per_example_loss") else "gru",
             args,
             kwargs,
             kind="layer",
@@ -1100,8 +1112,13 @@ def _table(rng: np.random.RandomState) -> list[dict[str, Any]]:
     return cases
 
 
-def _flat(args: list) -> list:
-    return [leaf for a in args for leaf in (_flat(a) if isinstance(a, list) else [a])]
+def _flat(args: Any) -> list:
+    """The leaves of a case's arguments, through lists and ``$seq2seq``."""
+    if isinstance(args, list):
+        return [leaf for a in args for leaf in _flat(a)]
+    if isinstance(args, dict) and "$seq2seq" in args:
+        return _flat(args["$seq2seq"]["args"])
+    return [args]
 
 
 def _resolve_tf(tf: Any, value: Any, t: dict[str, Any]) -> Any:
@@ -1123,6 +1140,10 @@ def _resolve_tf(tf: Any, value: Any, t: dict[str, Any]) -> Any:
         return _build_cell(tf, value["$cell"])
     if "$dtype" in value:
         return getattr(tf, value["$dtype"])
+    if "$seq2seq" in value:  # seq2seq(encoder_inputs, decoder_inputs) for model_with_buckets
+        fn, spec = _tf_legacy_seq2seq(tf)[value["$seq2seq"]["fn"]], value["$seq2seq"]["args"]
+        # A fresh cell per call: TF cannot deep-copy a cell that has run (TF issue 8191).
+        return lambda enc, dec: fn(enc, dec, *[_resolve_tf(tf, a, t) for a in spec])
     raise ValueError(value)
 
 
@@ -1542,9 +1563,24 @@ def _tf_legacy_seq2seq(tf: Any) -> dict[str, Any]:
                 initial_state_attention=initial_state_attention,
             )
 
+    def model_with_buckets(
+        encoder_inputs, decoder_inputs, targets, weights, buckets, seq2seq, per_example_loss=False
+    ):
+        # Each bucket runs seq2seq on its first steps, reusing the first bucket's variables.
+        by_example = _tf_legacy_sequence_loss_by_example(tf)
+        loss = by_example if per_example_loss else _tf_legacy_sequence_loss(tf)
+        outputs, losses = [], []
+        for j, (n_in, n_out) in enumerate(buckets):
+            with v1.variable_scope(v1.get_variable_scope(), reuse=True if j > 0 else None):
+                out, _ = seq2seq(encoder_inputs[:n_in], decoder_inputs[:n_out])
+                outputs.append(out)
+                losses.append(loss(out, targets[:n_out], weights[:n_out]))
+        return outputs, losses
+
     return {
         f.__name__: f
         for f in (
+            model_with_buckets,
             rnn_decoder,
             basic_rnn_seq2seq,
             tied_rnn_seq2seq,
@@ -1579,6 +1615,7 @@ CONTRIB_TF = {
             "attention_decoder",
             "embedding_attention_decoder",
             "embedding_attention_seq2seq",
+            "model_with_buckets",
         )
     },
 }

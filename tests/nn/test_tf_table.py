@@ -36,9 +36,6 @@ NOT_IN_TABLE = {
     "nn.rnn_cell.RNNCell": "the abstract base class; every cell of tf_rnn subclasses it",
     "contrib.rnn.RNNCell": "the same class as nn.rnn_cell.RNNCell",
     "losses.get_total_loss": "raises GraphOnlyError: scopax has no LOSSES collection",
-    "contrib.legacy_seq2seq.model_with_buckets": (
-        "runs a seq2seq function per bucket: test_seq2seq.py checks its sharing and losses"
-    ),
 }
 
 
@@ -62,6 +59,10 @@ def resolve(value: Any, inputs: dict[str, Any]) -> Any:
         return build_cell(value["$cell"])
     if "$dtype" in value:
         return jnp.dtype(value["$dtype"])
+    if "$seq2seq" in value:  # seq2seq(encoder_inputs, decoder_inputs) for model_with_buckets
+        fn = api(f"contrib.legacy_seq2seq.{value['$seq2seq']['fn']}")
+        spec = value["$seq2seq"]["args"]
+        return lambda enc, dec: fn(enc, dec, *resolve(spec, inputs))  # fresh cells, as TF
     raise ValueError(f"unknown argument form {value}")
 
 
