@@ -38,7 +38,10 @@ _INIT_FROM = (
 )
 RUN = ("running the graph", "model.apply(params, *args), under jax.jit")
 _SWITCH = ("a TF2 behaviour switch", "nothing: scopax.compat.v1 is TF1 already; delete it")
-TRAIN = ("a graph training op", "jax.grad of the loss and an optax update step")
+TRAIN = (
+    "a graph training op",
+    "jax.grad of the loss, then opt.update (tf.train's optimizers are optax transformations)",
+)
 FEED = ("a feed", "pass the values as arguments of model.apply")
 
 # TF name -> (what it is, what to write instead). A name ending in ".*" covers the
