@@ -1,6 +1,6 @@
 """``scopax.train``: TF1's ``tf.train``: optimizers, slots, schedules, moving averages.
 
-The optimizers are ``optax.GradientTransformation``s with TF1's update rules, so a TF1
+The optimizers are ``optax.GradientTransformation`` objects with TF1's update rules, so a TF1
 training loop ports with TF1's numbers; :func:`slot_variables` and :func:`restore_slots`
 move their state to and from TF1's checkpoint names, to resume a TF1 run.
 
