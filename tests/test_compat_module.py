@@ -120,6 +120,23 @@ def test_graph_ideas_that_are_no_ops_here():
         tf.group(control_inputs=[])
 
 
+def test_assert_less_equal_checks_what_is_known_at_trace_time():
+    # BERT's embedding_postprocessor: tf.assert_less_equal(seq_length, max_position_embeddings)
+    # under tf.control_dependencies, with seq_length a static Python int.
+    def f(x):
+        with tf.control_dependencies([tf.assert_less_equal(x.shape[1], 4)]):
+            y = tf.identity(x)
+        assert tf.assert_less_equal(tf.reduce_sum(x), 0.0) is None  # traced: not checked
+        return y
+
+    model = sx.transform(f)
+    assert float(jax.jit(model.apply)({}, jnp.ones((1, 4))).sum()) == 4.0
+    with pytest.raises(ValueError, match=r"^Condition x <= y did not hold: x = 5, y = 4"):
+        model.apply({}, jnp.ones((1, 5)))
+    with pytest.raises(ValueError, match=r"too long Condition x <= y"):
+        tf.assert_less_equal(np.array([1, 5]), 4, message="too long")
+
+
 def test_public_names_have_runnable_examples():
     for name in tf.__all__:
         value = getattr(tf, name)

@@ -37,7 +37,7 @@ NOT_OPS = {
     "as_dtype", "bfloat16", "bool", "float16", "float32", "float64", "int32", "int64",
     "int8", "uint8",
     "multinomial", "random_normal", "random_shuffle", "random_uniform", "truncated_normal",
-    "control_dependencies", "device", "group", "no_op",
+    "assert_less_equal", "control_dependencies", "device", "group", "no_op",
 }  # fmt: skip
 
 

@@ -84,6 +84,7 @@ from scopax.compat.v1._dtypes import int8 as int8
 from scopax.compat.v1._dtypes import int32 as int32
 from scopax.compat.v1._dtypes import int64 as int64
 from scopax.compat.v1._dtypes import uint8 as uint8
+from scopax.compat.v1._graph_only import assert_less_equal as assert_less_equal
 from scopax.compat.v1._graph_only import control_dependencies as control_dependencies
 from scopax.compat.v1._graph_only import device as device
 from scopax.compat.v1._graph_only import group as group
@@ -178,6 +179,7 @@ __all__ = [
     "argmax",
     "argmin",
     "as_dtype",
+    "assert_less_equal",
     "assign",
     "assign_add",
     "assign_sub",

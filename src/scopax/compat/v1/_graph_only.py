@@ -12,6 +12,9 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
+import jax
+import numpy as np
+
 from scopax import errors
 
 _RUN = (
@@ -203,6 +206,42 @@ def control_dependencies(control_inputs: Any) -> Iterator[None]:
             "pass a list of values (or None).",
         )
     yield
+
+
+def assert_less_equal(
+    x: Any,
+    y: Any,
+    data: Any = None,
+    summarize: Any = None,
+    message: str | None = None,
+    name: str | None = None,
+) -> None:
+    """Checks ``x <= y`` where the values are known when the function is traced; returns None.
+
+    TF1 checks statically known values when it builds the graph, and the rest when the
+    assert op runs. Here the values that are not arrays being traced (Python numbers,
+    NumPy arrays, shapes) are checked at once and raise ``ValueError``, as TF1 raises at
+    graph construction; traced values are not checked (wrap the function with
+    ``jax.experimental.checkify`` for that). Use the ``None`` it returns like TF1's op, in
+    ``tf.control_dependencies``.
+
+    >>> import scopax.compat.v1 as tf
+    >>> with tf.control_dependencies([tf.assert_less_equal(7, 512)]):
+    ...     y = tf.identity(tf.ones([2]))
+    >>> tf.assert_less_equal(513, 512, message="too long")
+    Traceback (most recent call last):
+    ...
+    ValueError: too long Condition x <= y did not hold: x = 513, y = 512.
+    """
+    del data, summarize, name
+    try:
+        x_value, y_value = np.asarray(x), np.asarray(y)
+    except (TypeError, jax.errors.TracerArrayConversionError):
+        return None  # Traced: known only when the function runs.
+    if not bool(np.all(x_value <= y_value)):
+        prefix = f"{message} " if message else ""
+        raise ValueError(f"{prefix}Condition x <= y did not hold: x = {x}, y = {y}.")
+    return None
 
 
 def no_op(name: str | None = None) -> None:
