@@ -250,6 +250,8 @@ CASES: list[tuple[str, str, list[Any], dict[str, Any]]] = [
         [[M], 1.0],
         {"use_norm": np.float32(np.inf)},
     ),
+    ("slice", "slice", [F(3, 4, 5), [1, 0, 2], [2, 3, 2]], {}),
+    ("slice_size_minus1", "slice", [F(64, 6), [0, 0], [7, -1]], {}),
 ]
 
 

@@ -51,6 +51,7 @@ from scopax.compat.v1._array_ops import expand_dims as expand_dims
 from scopax.compat.v1._array_ops import gather as gather
 from scopax.compat.v1._array_ops import gather_nd as gather_nd
 from scopax.compat.v1._array_ops import reshape as reshape
+from scopax.compat.v1._array_ops import slice as slice
 from scopax.compat.v1._array_ops import split as split
 from scopax.compat.v1._array_ops import squeeze as squeeze
 from scopax.compat.v1._array_ops import stack as stack
@@ -274,6 +275,7 @@ __all__ = [
     "sigmoid",
     "sign",
     "size",
+    "slice",
     "split",
     "sqrt",
     "square",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 from typing import Any
 
@@ -64,6 +65,38 @@ def concat(values: Any, axis: Any, name: str = "concat") -> jax.Array:
                 f"all must have one rank and the same sizes outside axis {ax}.",
             )
         return jnp.concatenate(arrays, ax)
+
+
+def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> jax.Array:
+    """The part of ``input_`` that starts at ``begin`` and has shape ``size`` (-1: to the end).
+
+    ``begin`` and ``size`` must be known when the function is traced (``x.shape`` and
+    ``tf.shape(x)`` are).
+
+    >>> import scopax.compat.v1 as tf
+    >>> tf.slice(tf.reshape(tf.range(12), [3, 4]), [1, 1], [2, -1])
+    Array([[ 5,  6,  7],
+           [ 9, 10, 11]], dtype=int32)
+    """
+    with named(name):
+        x = jnp.asarray(input_)
+        starts = static_ints("slice", "begin", begin)
+        sizes = static_ints("slice", "size", size)
+        if len(starts) != x.ndim or len(sizes) != x.ndim:
+            raise errors.OpArgumentError(
+                "slice",
+                f"begin={list(starts)}, size={list(sizes)}",
+                f"pass one begin and one size per dimension of the input ({x.ndim}).",
+            )
+        ends = [n if s == -1 else b + s for b, s, n in zip(starts, sizes, x.shape, strict=True)]
+        if any(b < 0 or s < -1 or e > n for b, s, e, n in zip(starts, sizes, ends, x.shape)):
+            raise errors.OpArgumentError(
+                "slice",
+                f"begin={list(starts)}, size={list(sizes)}",
+                f"the slice must lie inside the input's shape {tuple(x.shape)} (size -1: to "
+                "the end).",
+            )
+        return x[tuple(builtins.slice(b, e) for b, e in zip(starts, ends, strict=True))]
 
 
 def split(
