@@ -142,19 +142,30 @@ test_net = sx.transform(eval_model(EVAL_CONFIG))
 
 
 @jax.jit
-def train_step(params: Any, state: Any, x: Any, y: Any, keep_prob: Any) -> Any:
-    """The tutorial's train op: clipped gradients, SGD at the rate held in the model."""
+def train_step(params: Any, state: Any, x: Any, y: Any, keep_prob: Any, rng: Any) -> Any:
+    """The tutorial's ``sess.run([cost, final_state, train_op])``: clipped gradients, SGD
+    at the rate held in the model. Returns the new params and state, the cost, the final
+    LSTM state and the gradients' global norm."""
 
     def cost_fn(params: Any) -> tuple[jax.Array, Any]:
-        (cost, _), new_state = train_net.apply(params, state, x, y, keep_prob, rng=KEY)
-        return cost, new_state
+        (cost, final_state), new_state = train_net.apply(params, state, x, y, keep_prob, rng=rng)
+        return cost, (final_state, new_state)
 
-    (cost, new_state), grads = jax.value_and_grad(cost_fn, has_aux=True)(params)
+    (cost, (final_state, new_state)), grads = jax.value_and_grad(cost_fn, has_aux=True)(params)
     leaves, treedef = jax.tree.flatten(grads)
     clipped, global_norm = tf.clip_by_global_norm(leaves, CONFIG["max_grad_norm"])
     optimizer = tf.train.GradientDescentOptimizer(state["Model/learning_rate"])
     updates, _ = optimizer.update(jax.tree.unflatten(treedef, clipped), optimizer.init(params))
-    return optax.apply_updates(params, updates), new_state, cost, global_norm
+    return optax.apply_updates(params, updates), new_state, cost, final_state, global_norm
+
+
+eval_valid_apply = jax.jit(valid_net.apply)
+eval_test_apply = jax.jit(test_net.apply)
+
+
+def _zero_state(batch_size: int) -> tuple[Any, ...]:
+    zeros = jnp.zeros([batch_size, CONFIG["hidden_size"]], jnp.float32)
+    return tuple(tf.nn.rnn_cell.LSTMStateTuple(zeros, zeros) for _ in range(CONFIG["num_layers"]))
 
 
 def _tf_state(expected: Any, prefix: str) -> tuple[Any, ...]:
@@ -203,43 +214,31 @@ def test_ptb_eval_models_cannot_create_what_they_reuse(ptb):
         assert info.value.name == "Model/embedding"
 
 
-def test_ptb_train_model_gives_tfs_cost_and_final_state(ptb, ptb_tree):
-    params, state = ptb_tree
-    apply = jax.jit(train_net.apply)
-    (cost, final_state), new_state = apply(
-        params, state, ptb["train_x"], ptb["train_y"], jnp.float32(1.0), rng=KEY
-    )
-    assert_close(cost, ptb["train_cost"])
-    _assert_state(final_state, ptb, "train")
-    assert int(new_state["global_step"]) == CONFIG["global_step"] + 1
-
-
 def test_ptb_valid_model_runs_on_the_train_tree_feeding_its_state(ptb, ptb_tree):
     params, _ = ptb_tree
-    apply = jax.jit(valid_net.apply)
-    state = None
+    state = _zero_state(CONFIG["batch_size"])
     for chunk in range(2):
-        cost, state = apply(params, ptb["valid_x"][chunk], ptb["valid_y"][chunk], state)
+        cost, state = eval_valid_apply(params, ptb["valid_x"][chunk], ptb["valid_y"][chunk], state)
         assert_close(cost, ptb[f"valid_cost{chunk}"])
         _assert_state(state, ptb, f"valid{chunk}")
 
 
 def test_ptb_test_model_runs_one_word_at_a_time_on_the_train_tree(ptb, ptb_tree):
     params, _ = ptb_tree
-    apply = jax.jit(test_net.apply)
-    state, costs = None, []  # None: the zero state
+    state, costs = _zero_state(1), []
     for step in range(5):
-        cost, state = apply(params, ptb["test_x"][step], ptb["test_y"][step], state)
+        cost, state = eval_test_apply(params, ptb["test_x"][step], ptb["test_y"][step], state)
         costs.append(cost)
     assert_close(np.array(costs), ptb["test_costs"])
     _assert_state(state, ptb, "test")
 
 
-def test_ptb_train_step_takes_tfs_clipped_sgd_step(ptb, ptb_tree):
+def test_ptb_train_model_gives_tfs_cost_final_state_and_clipped_sgd_step(ptb, ptb_tree):
     params, state = ptb_tree
-    x, y = ptb["train_x"], ptb["train_y"]
-    new_params, new_state, cost, norm = train_step(params, state, x, y, jnp.float32(1.0))
+    x, y, keep = ptb["train_x"], ptb["train_y"], jnp.float32(1.0)
+    new_params, new_state, cost, final_state, norm = train_step(params, state, x, y, keep, KEY)
     assert_close(cost, ptb["train_cost"])
+    _assert_state(final_state, ptb, "train")
     assert_close(norm, ptb["train_global_norm"])
     assert float(norm) > CONFIG["max_grad_norm"]  # The clipping took effect.
     for name, value in sx.flatten(new_params).items():
@@ -250,16 +249,12 @@ def test_ptb_train_step_takes_tfs_clipped_sgd_step(ptb, ptb_tree):
 def test_ptb_dropout_is_in_the_train_model_only(ptb, ptb_tree):
     params, state = ptb_tree
     x, y = ptb["train_x"], ptb["train_y"]
-    apply = jax.jit(train_net.apply)
     keep = jnp.float32(CONFIG["keep_prob"])
-    costs = [
-        float(apply(params, state, x, y, keep, rng=jax.random.key(seed))[0][0])
-        for seed in (1, 2, 1)
-    ]
+    costs = [float(train_step(params, state, x, y, keep, jax.random.key(s))[2]) for s in (1, 2, 1)]
     assert costs[0] == costs[2] != costs[1]  # Masks follow the rng.
     assert float(ptb["train_cost"]) not in costs
-    # The eval models draw no masks: they run without an rng, twice the same.
-    cost, _ = valid_net.apply(params, ptb["valid_x"][0], ptb["valid_y"][0])
+    # The eval models draw no masks: they run without an rng.
+    cost, _ = eval_valid_apply(params, ptb["valid_x"][0], ptb["valid_y"][0], _zero_state(3))
     assert_close(cost, ptb["valid_cost0"])
 
 
