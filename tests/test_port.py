@@ -137,6 +137,20 @@ def test_bare_value_and_lookalikes_are_left_alone():
     assert "padded = (depth + 1) * 2" in ported  # Parenthesized where precedence needs it.
 
 
+def test_framework_ops_is_the_public_namespace():
+    # DCGAN-tensorflow's ops.py: `from tensorflow.python.framework import ops`. Its names
+    # (name_scope, control_dependencies, convert_to_tensor, Graph, ...) are public TF names.
+    result = port_source(
+        "import tensorflow as tf\n"
+        "from tensorflow.python.framework import ops\n"
+        "with ops.name_scope('x'):\n"
+        "    y = tf.ones([2])\n"
+    )
+    assert "import scopax.compat.v1 as ops\n" in result.ported
+    assert not result.findings
+    assert port_source(result.ported).ported == result.ported
+
+
 def test_not_tf1_code_is_left_unchanged(tmp_path, monkeypatch, capsys):
     source = "import numpy as np\n\nx = np.zeros(3).shape\n"
     (tmp_path / "plain.py").write_text(source)

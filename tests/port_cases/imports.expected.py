@@ -38,7 +38,8 @@ import scopax.compat.v1 as math_ops
 from scopax import nn as nn_ops
 from scopax.nn.rnn_cell import LSTMStateTuple
 from tensorflow.python.util import nest
-from tensorflow.python.framework import ops
+import scopax.compat.v1 as ops
+from tensorflow.python.framework import tensor_util
 import tensorflow.python.ops.init_ops
 from scopax.nn import rnn_cell  # where TF 0.x kept them
 from scopax.contrib import legacy_seq2seq as seq2seq

@@ -36,6 +36,7 @@ from tensorflow.python.ops import array_ops, math_ops, nn_ops
 from tensorflow.python.ops.rnn_cell_impl import LSTMStateTuple
 from tensorflow.python.util import nest
 from tensorflow.python.framework import ops
+from tensorflow.python.framework import tensor_util
 import tensorflow.python.ops.init_ops
 from tensorflow.models.rnn import rnn_cell, seq2seq  # where TF 0.x kept them
 

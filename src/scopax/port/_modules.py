@@ -39,6 +39,7 @@ _MODULES = {
     "tensorflow.python.ops.random_ops": COMPAT,
     "tensorflow.python.ops.clip_ops": COMPAT,
     "tensorflow.python.ops.variable_scope": COMPAT,
+    "tensorflow.python.framework.ops": COMPAT,  # name_scope, control_dependencies, ...
     "tensorflow.python.layers.core": "scopax.layers",
     "tensorflow.python.ops.losses.losses": "scopax.losses",
     # Where TF 0.x kept the RNN code that became tf.nn.rnn_cell and legacy_seq2seq.
