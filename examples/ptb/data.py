@@ -19,7 +19,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -196,11 +195,3 @@ def chunks(ids: np.ndarray, batch_size: int, num_steps: int) -> tuple[np.ndarray
     x = rows[:, : n * num_steps].reshape(batch_size, n, num_steps)
     y = rows[:, 1 : n * num_steps + 1].reshape(batch_size, n, num_steps)
     return x.transpose(1, 0, 2), y.transpose(1, 0, 2)
-
-
-def iterate(
-    ids: np.ndarray, batch_size: int, num_steps: int
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The chunks of :func:`chunks`, one ``(x, y)`` pair at a time, in order."""
-    xs, ys = chunks(ids, batch_size, num_steps)
-    yield from zip(xs, ys, strict=True)

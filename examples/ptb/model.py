@@ -8,15 +8,15 @@ and test models are built with ``reuse=True`` (the test model with ``batch_size=
 ``sx.transform``, run with ``apply`` on the training model's parameter tree, under the
 tutorial's variable names:
 
-======================================================  ====================
-variable                                                shape
-======================================================  ====================
-Model/embedding                                         [vocab, hidden]
+========================================================  ========================
+variable                                                  shape
+========================================================  ========================
+Model/embedding                                           [vocab, hidden]
 Model/RNN/multi_rnn_cell/cell_{i}/basic_lstm_cell/kernel  [2 * hidden, 4 * hidden]
 Model/RNN/multi_rnn_cell/cell_{i}/basic_lstm_cell/bias    [4 * hidden]
-Model/softmax_w                                         [hidden, vocab]
-Model/softmax_b                                         [vocab]
-======================================================  ====================
+Model/softmax_w                                           [hidden, vocab]
+Model/softmax_b                                           [vocab]
+========================================================  ========================
 
 The tutorial unrolled the LSTM in a Python loop over ``num_steps`` in scope ``RNN``;
 ``dynamic_rnn(..., scope="RNN")`` names the variables the same way and compiles one loop
