@@ -137,6 +137,14 @@ def test_assert_less_equal_checks_what_is_known_at_trace_time():
         tf.assert_less_equal(np.array([1, 5]), 4, message="too long")
 
 
+def test_slice_refuses_what_lies_outside_the_input():
+    x = jnp.zeros((3, 4))
+    assert tf.slice(x, [1, 0], [2, -1]).shape == (2, 4)
+    for begin, size in [([2, 0], [2, 4]), ([4, 0], [-1, -1]), ([0, -1], [1, 1]), ([0], [1])]:
+        with pytest.raises(errors.OpArgumentError, match=r"slice"):
+            tf.slice(x, begin, size)
+
+
 def test_public_names_have_runnable_examples():
     for name in tf.__all__:
         value = getattr(tf, name)

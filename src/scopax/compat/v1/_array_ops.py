@@ -89,7 +89,8 @@ def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> jax.Ar
                 f"pass one begin and one size per dimension of the input ({x.ndim}).",
             )
         ends = [n if s == -1 else b + s for b, s, n in zip(starts, sizes, x.shape, strict=True)]
-        if any(b < 0 or s < -1 or e > n for b, s, e, n in zip(starts, sizes, ends, x.shape)):
+        bounds = zip(starts, sizes, ends, x.shape, strict=True)
+        if any(b < 0 or s < -1 or b > e or e > n for b, s, e, n in bounds):
             raise errors.OpArgumentError(
                 "slice",
                 f"begin={list(starts)}, size={list(sizes)}",
