@@ -163,3 +163,22 @@ def test_param_shardings_still_sees_every_variable():
     with sx.axis_rules([("embed", "data")]):
         shardings = sx.param_shardings(mesh, sx.transform_with_state(everything).init, KEY, X)
     assert shardings[0]["blk"]["v"].spec == jax.sharding.PartitionSpec("data")
+
+
+def test_init_with_x64_on():
+    # The name's hash words were bitcast from int64 (two uint32 each) when x64 was on.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import jax, jax.numpy as jnp, scopax as sx\n"
+        "fn = lambda: (sx.get_variable('w', [2]), sx.get_variable('n', [], jnp.int64))\n"
+        "p = sx.transform(fn).init(jax.random.key(0))\n"
+        "q = jax.jit(sx.transform(fn).init)(jax.random.key(0))\n"
+        "assert p['n'].dtype == jnp.int64 and (p['w'] == q['w']).all()\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "JAX_ENABLE_X64": "1", "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

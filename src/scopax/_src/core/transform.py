@@ -13,7 +13,7 @@ from scopax._src.core import errors
 from scopax._src.core import frame as frame_lib
 from scopax._src.core.params import Params, as_flat, unflatten
 from scopax._src.core.scope import VariableScope
-from scopax._src.core.variables import make_value
+from scopax._src.core.variables import make_values
 
 
 class Transformed(NamedTuple):
@@ -112,7 +112,7 @@ def _init(
     recipes = _discover(fn, with_state, rng, args, kwargs)
     if recipes is not None:
         try:
-            made = [(recipe, make_value(recipe, rng)) for recipe in recipes]
+            made = list(zip(recipes, make_values(recipes, rng), strict=True))
         except jax.errors.UnexpectedTracerError:
             pass  # An initializer closed over a value of the discovery trace.
         else:
