@@ -258,11 +258,6 @@ def test_ptb_dropout_is_in_the_train_model_only(ptb, ptb_tree):
     assert_close(cost, ptb["valid_cost0"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scopax.train.get_or_create_global_step always makes 'global_step' at the root; "
-    "TF1 makes it in the current variable scope (Model/global_step in the tutorial)",
-)
 def test_global_step_asked_for_in_a_scope_is_named_as_tf_names_it():
     def model() -> Any:
         with tf.variable_scope("Model"):

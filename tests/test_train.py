@@ -200,19 +200,21 @@ def test_moving_average_contract():
 
 def test_global_step():
     def fn(x):
-        with sx.variable_scope("model", custom_getter=lambda g, *a, **k: g(*a, **k) * 2):
+        with sx.variable_scope("model"):
             step = train.get_or_create_global_step()
             again = train.get_or_create_global_step()  # The same variable: AUTO_REUSE.
+        assert again is step
         sx.assign(step, step + 1)
         return x + again
 
     model = sx.transform_with_state(fn)
     params, state = model.init(jax.random.key(0), jnp.ones([]))
-    assert sorted(sx.flatten(state)) == ["global_step"] and not sx.flatten(params)
+    # Made in the current scope, as TF1 makes it (the PTB tutorial saves Model/global_step).
+    assert sorted(sx.flatten(state)) == ["model/global_step"] and not sx.flatten(params)
     dtype = jax.dtypes.canonicalize_dtype(jnp.int64)  # int32 unless x64 is on
-    assert state["global_step"].dtype == dtype
+    assert state["model/global_step"].dtype == dtype
     out, state = jax.jit(model.apply)(params, state, jnp.ones([]))
-    assert int(out) == 1 and int(state["global_step"]) == 1
+    assert int(out) == 1 and int(state["model/global_step"]) == 1
     with pytest.raises(NotInTransformError, match=r"get_or_create_global_step"):
         train.get_or_create_global_step()
     with pytest.raises(NonTrainableInTransformError, match=r"global_step"):

@@ -12,19 +12,20 @@ import scopax as sx
 
 
 def get_or_create_global_step() -> jax.Array:
-    """The step counter ``global_step``: an int64 state variable at the root scope.
+    """The step counter ``global_step``: an int64 state variable, as TF1 makes it.
 
     Made with zeros and ``trainable=False`` the first time, read afterwards (reuse is
-    ``AUTO_REUSE``), from any scope: like TF1's, there is one per model. With JAX's
-    64-bit mode off it is stored as int32, as every 64-bit request is. Count steps with
-    ``sx.assign``; the new value comes back in the state from ``apply``:
+    ``AUTO_REUSE``). As in TF1, it is made in the current variable scope: called at the
+    root it is ``global_step``, inside ``variable_scope("Model")`` (TF's PTB tutorial)
+    ``Model/global_step``. With JAX's 64-bit mode off it is stored as int32, as every
+    64-bit request is. Count steps with ``sx.assign``; the new value comes back in the
+    state from ``apply``:
 
     >>> import jax, jax.numpy as jnp
     >>> import scopax as sx
     >>> from scopax import train
     >>> def step_fn():
-    ...     with sx.variable_scope("model"):
-    ...         step = train.get_or_create_global_step()  # not model/global_step
+    ...     step = train.get_or_create_global_step()
     ...     sx.assign(step, step + 1)  # TF1: minimize(loss, global_step=step)
     ...     return step
     >>> model = sx.transform_with_state(step_fn)
@@ -32,6 +33,9 @@ def get_or_create_global_step() -> jax.Array:
     >>> step, state = model.apply(params, state)
     >>> int(step), int(state["global_step"])
     (0, 1)
+
+    TF1 keeps one per graph, in a collection, whichever scope asks again; scopax has
+    no collections, so ask for it in one scope (the one TF's checkpoint names).
 
     Returns:
       The current value of ``global_step`` in this trace.
@@ -42,8 +46,8 @@ def get_or_create_global_step() -> jax.Array:
         ``sx.transform_with_state``.
     """
     try:
-        root = sx.variable_scope(sx.VariableScope(sx.AUTO_REUSE))
-        with root:
+        here = sx.variable_scope(sx.get_variable_scope(), reuse=sx.AUTO_REUSE)
+        with here:
             return sx.get_variable(
                 "global_step",
                 [],
