@@ -17,7 +17,7 @@ pytest.importorskip("libcst")
 from scopax.port import main, port_source
 
 CASES = Path(__file__).parent / "port_cases"
-NAMES = ["imports", "shapes", "graph", "formatting"]
+NAMES = ["imports", "shapes", "graph", "formatting", "names"]
 REGEN = bool(os.environ.get("SCOPAX_REGEN_PORT_GOLDEN"))
 
 
@@ -135,6 +135,47 @@ def test_bare_value_and_lookalikes_are_left_alone():
     assert "tf.nn.moments(scores, [0], keep_dims=True)" in ported
     assert "total = tf.to_float(length)" in ported
     assert "padded = (depth + 1) * 2" in ported  # Parenthesized where precedence needs it.
+
+
+def test_a_parameters_name_reads_as_getattr_and_nothing_else_does():
+    ported = _read(CASES / "names.expected.py")
+    for rewritten in [
+        'label = getattr(values, "name", "values")  # the tensor\'s name, for the message',
+        'where = "in " + (getattr(values, "name", "values"))',
+        'return getattr(values, "name", "values").split(":")[0], where',
+        'self.width = getattr(config, "name", "config")',
+        'return this.name, getattr(inputs, "name", "inputs")',
+        'return cls.name, getattr(spec, "name", "spec")',
+        'scale = lambda t: (getattr(t, "name", "t"), t * 2)',
+        'return getattr(logits, "name", "logits"), labels.name',
+        'return scope.name, getattr(values, "name", "values")',
+    ]:
+        assert rewritten in ported
+    for kept in [
+        "prefix = scope.name",
+        "current = tf.get_variable_scope().name",
+        'kernel.name = "kernel:0"',
+        "prefix, current, outer.name, kernel.name",
+        "del tensor.name",
+        "tensor.name += label",
+        "[t.name for t in [tensor]]",
+        'return getattr(tensor, "name", "tensor"), first',
+        "self.name = name",
+        "return head(net), scale(net), net.name",
+    ]:
+        assert kept in ported
+    assert ported.count("getattr(") == 10  # 9 rewritten, 1 written so already
+    # A read that is not a parameter's, or is not a read, is never rewritten.
+    for source in [
+        "def f(x):\n    x.name = 1\n",
+        "def f(x):\n    del x.name\n",
+        "def f(x):\n    with tf.name_scope('a') as x:\n        return x.name\n",
+        "def f(x):\n    x = tf.get_default_graph()\n    return x.name\n",
+        "x = y.name\n",
+        "class A:\n    name = B.name\n",
+    ]:
+        result = port_source("import tensorflow as tf\n" + source)
+        assert "getattr" not in result.ported, source
 
 
 def test_framework_ops_is_the_public_namespace():

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from scopax.port._attrs import name_reads
 from scopax.port._findings import Finding, find
 from scopax.port._names import collect
 from scopax.port._rewrite import Rewriter
@@ -86,4 +87,5 @@ def port_source(source: str, path: str = "<string>") -> PortResult:
     if not (names.tf_import or names.ported):
         return PortResult(source, source, False, ())
     findings = tuple(find(module, names))
-    return PortResult(source, module.visit(Rewriter(names)).code, True, findings)
+    rewriter = Rewriter(names, name_reads(module, names))
+    return PortResult(source, module.visit(rewriter).code, True, findings)

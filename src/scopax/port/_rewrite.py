@@ -1,4 +1,5 @@
-"""The rewrites that no namespace can do: imports, ``tf.compat.v1.``, static shapes.
+"""The rewrites that no namespace can do: imports, ``tf.compat.v1.``, static shapes,
+a parameter's ``.name``.
 
 Each rule matches only what is provably TF: a ``.value`` is dropped where it follows a
 shape subscript (``x.shape[1].value``), never on a bare name, and ``keep_dims=`` is
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from scopax.port._attrs import getattr_name
 from scopax.port._imports import rewrite_import, rewrite_import_from
 from scopax.port._names import Names, qualified
 
@@ -63,11 +65,16 @@ class _Comments(cst.CSTVisitor):
 
 
 class Rewriter(cst.CSTTransformer):
-    """Rewrites one module; ``names`` are its TF names (see :mod:`scopax.port._names`)."""
+    """Rewrites one module; ``names`` are its TF names (see :mod:`scopax.port._names`).
 
-    def __init__(self, names: Names) -> None:
+    ``name_reads`` are the ids of the module's ``param.name`` reads that become
+    ``getattr(param, "name", "param")`` (see :mod:`scopax.port._attrs`).
+    """
+
+    def __init__(self, names: Names, name_reads: set[int] | frozenset[int] = frozenset()) -> None:
         super().__init__()
         self.names = names
+        self.name_reads = name_reads
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
@@ -103,6 +110,8 @@ class Rewriter(cst.CSTTransformer):
     def leave_Attribute(
         self, original_node: cst.Attribute, updated_node: cst.Attribute
     ) -> cst.BaseExpression:
+        if id(original_node) in self.name_reads:
+            return getattr_name(updated_node)
         attr = updated_node.attr.value
         value = updated_node.value
         # ``tf.compat.v1`` -> ``tf``: scopax.compat.v1 is the whole namespace already.
