@@ -28,8 +28,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/pyright
 
+# Two workers on the 2-core CI machine (more where there are more cores, at most four):
+# the suite takes about 5 minutes there instead of 6 and a half.
 pytest: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --maxprocesses 4
 
 test: lint typecheck pytest
 
@@ -61,7 +63,7 @@ $(MIN_STAMP): pyproject.toml
 
 test-min: $(MIN_STAMP)
 	$(PY_MIN) -m pip list 2>/dev/null | grep -E '^(jax|jaxlib|numpy) '
-	$(PY_MIN) -m pytest -q
+	$(PY_MIN) -m pytest -q -n auto --maxprocesses 4
 
 # pytest runs the notebooks in smoke mode; this runs them in full.
 notebooks: $(STAMP)

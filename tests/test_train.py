@@ -42,7 +42,7 @@ def _run(opt: Any, params: Any, state: Any, steps: int) -> tuple[Any, Any]:
     return params, state
 
 
-@pytest.mark.parametrize("opt", EVERY_OPTIMIZER, ids=repr)
+@pytest.mark.parametrize("opt", EVERY_OPTIMIZER, ids=lambda opt: type(opt).__name__)
 def test_state_round_trips_through_tf_names(opt):
     assert isinstance(opt, optax.GradientTransformation)
     params, state = _run(opt, PARAMS, opt.init(PARAMS), 3)

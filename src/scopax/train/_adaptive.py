@@ -85,7 +85,7 @@ class AdamOptimizer(TFOptimizer):
         unit_interval(where, "beta1", beta1, open_high=True)
         unit_interval(where, "beta2", beta2, open_high=True)
         nonnegative(where, "epsilon", epsilon)
-        return cls._build(  # pyright: ignore[reportReturnType]
+        return cls._build(
             {
                 "learning_rate": rate,
                 "beta1": beta1,
@@ -186,7 +186,7 @@ class RMSPropOptimizer(TFOptimizer):
         unit_interval(where, "decay", decay)
         nonnegative(where, "momentum", momentum)
         nonnegative(where, "epsilon", epsilon)
-        return cls._build(  # pyright: ignore[reportReturnType]
+        return cls._build(
             {
                 "learning_rate": rate,
                 "decay": decay,
@@ -293,9 +293,7 @@ class AdadeltaOptimizer(TFOptimizer):
         rate = check_learning_rate(where, learning_rate, lr, default=0.001)
         unit_interval(where, "rho", rho)
         nonnegative(where, "epsilon", epsilon)
-        return cls._build(  # pyright: ignore[reportReturnType]
-            {"learning_rate": rate, "rho": rho, "epsilon": epsilon, "name": name}
-        )
+        return cls._build({"learning_rate": rate, "rho": rho, "epsilon": epsilon, "name": name})
 
     def _init_state(self, params: Any) -> AdadeltaState:
         zeros = jax.tree_util.tree_map(jnp.zeros_like, params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import jax
 import jax.numpy as jnp
@@ -51,8 +51,8 @@ class TFOptimizer(optax.GradientTransformation):
         raise TypeError(f"{cls.__name__} is built by its subclasses' constructors.")
 
     @classmethod
-    def _build(cls, hyperparameters: dict[str, Any]) -> TFOptimizer:
-        holder: list[TFOptimizer] = []
+    def _build(cls, hyperparameters: dict[str, Any]) -> Self:
+        holder: list[Self] = []
         # init and update are fields of the tuple, so they are made before the instance;
         # they reach it through `holder`.
         self = tuple.__new__(

@@ -41,7 +41,7 @@ class GradientDescentOptimizer(TFOptimizer):
         cls, learning_rate: Any = None, *, lr: Any = None, name: str = "GradientDescent"
     ) -> GradientDescentOptimizer:
         rate = check_learning_rate(cls.__name__, learning_rate, lr)
-        return cls._build({"learning_rate": rate, "name": name})  # pyright: ignore[reportReturnType]
+        return cls._build({"learning_rate": rate, "name": name})
 
     def _init_state(self, params: Any) -> CountState:
         return CountState(zero_count())
@@ -108,7 +108,7 @@ class MomentumOptimizer(TFOptimizer):
         where = cls.__name__
         rate = check_learning_rate(where, learning_rate, lr)
         nonnegative(where, "momentum", momentum)
-        return cls._build(  # pyright: ignore[reportReturnType]
+        return cls._build(
             {
                 "learning_rate": rate,
                 "momentum": momentum,
@@ -187,7 +187,7 @@ class AdagradOptimizer(TFOptimizer):
         check_number(
             where, "initial_accumulator_value", initial_accumulator_value, lambda v: v > 0, " > 0"
         )
-        return cls._build(  # pyright: ignore[reportReturnType]
+        return cls._build(
             {
                 "learning_rate": rate,
                 "initial_accumulator_value": initial_accumulator_value,

@@ -237,7 +237,8 @@ def piecewise_constant(
             "values must all have one dtype, as in TF; write them all as floats (1.0, not 1).",
         )
     known = [concrete(b) for b in boundaries]
-    if None not in known and any(a >= b for a, b in itertools.pairwise(known)):  # pyright: ignore[reportOperatorIssue]
+    numbers = [b for b in known if b is not None]
+    if len(numbers) == len(known) and any(a >= b for a, b in itertools.pairwise(numbers)):
         raise TrainArgumentError(
             where, f"boundaries={list(boundaries)!r}", "boundaries must increase strictly."
         )

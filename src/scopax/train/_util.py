@@ -120,7 +120,7 @@ def named_leaves(where: str, argument: str, tree: Any) -> tuple[list[str], list[
                 "slots are named after variables, so every leaf must sit under string keys; "
                 "pass a Params or a nested dict of arrays.",
             )
-        names.append("/".join(key.key for key in path))  # pyright: ignore[reportAttributeAccessIssue]
+        names.append("/".join(str(getattr(key, "key", "")) for key in path))
     return names, [leaf for _, leaf in with_paths], treedef
 
 
