@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.extend.core import find_top_trace
 
 from scopax._src.core import errors
@@ -318,25 +317,6 @@ def variable_key(rng: Any, name: str) -> Any:
     """The key of variable ``name``: depends on ``rng`` and the name only."""
     hi, lo = name_words(name)
     return _fold_in_words(rng, hi, lo)
-
-
-@jax.jit
-def _fold_in_many(rng: Any, his: Any, los: Any) -> Any:
-    """:func:`_fold_in_words` of every (hi, lo) pair, as one batched hash."""
-    return jax.vmap(lambda hi, lo: _fold_in_words(rng, hi, lo))(his, los)
-
-
-def variable_keys(rng: Any, names: list[str]) -> list[Any]:
-    """``[variable_key(rng, name) for name in names]``, bit for bit, in one program.
-
-    ``init`` knows every variable before it makes one: one vmapped hash instead of one
-    per variable is one dispatch eagerly, and under ``jit`` one threefry computation
-    for XLA to compile instead of two per variable, which made a jitted ``init``
-    compile half again as long as a hand-written one.
-    """
-    words = np.array([name_words(name) for name in names], np.int32).reshape(-1, 2)
-    keys = _fold_in_many(rng, words[:, 0], words[:, 1])
-    return [keys[i] for i in range(len(names))]
 
 
 _RNG_STREAM = 0x5C0BA7

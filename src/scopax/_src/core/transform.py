@@ -13,7 +13,7 @@ from scopax._src.core import errors
 from scopax._src.core import frame as frame_lib
 from scopax._src.core.params import Params, as_flat, unflatten
 from scopax._src.core.scope import VariableScope
-from scopax._src.core.variables import make_values
+from scopax._src.core.variables import make_value
 
 
 class Transformed(NamedTuple):
@@ -108,11 +108,15 @@ def _init(
     variables), variables made in a stacked body, or a function that needs concrete
     values (Python control flow on them). Any other error is raised from the discovery
     trace: the same code raises it in a run.
+
+    Under a trace (``jax.jit(model.init)``, ``jax.eval_shape``), the function is run:
+    there the forward pass is only traced anyway (XLA drops what ``init`` does not
+    return), and discovering first would trace it twice.
     """
-    recipes = _discover(fn, with_state, rng, args, kwargs)
+    recipes = _discover(fn, with_state, rng, args, kwargs) if frame_lib.is_eager() else None
     if recipes is not None:
         try:
-            made = list(zip(recipes, make_values(recipes, rng), strict=True))
+            made = [(recipe, make_value(recipe, rng)) for recipe in recipes]
         except jax.errors.UnexpectedTracerError:
             pass  # An initializer closed over a value of the discovery trace.
         else:

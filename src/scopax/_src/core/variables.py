@@ -269,28 +269,11 @@ class _Recipe(NamedTuple):
     trainable: bool
 
 
-def make_values(recipes: list[_Recipe], rng: Any) -> list[jax.Array]:
-    """:func:`make_value` of each recipe, every variable's key derived in one program."""
-    keyed = [r.name for r in recipes if _uses_key(r)]
-    keys = iter(frame_lib.variable_keys(rng, keyed) if keyed else ())
-    return [make_value(r, rng, next(keys) if _uses_key(r) else None) for r in recipes]
-
-
-def _uses_key(recipe: _Recipe) -> bool:
-    if _is_concrete(recipe.initializer) or recipe.shape is None:
-        return False
-    initializer = recipe.initializer
-    if initializer is None:
-        initializer = default_initializer(_canonical(recipe.dtype))
-    return getattr(initializer, "uses_key", True)
-
-
-def make_value(recipe: _Recipe, rng: Any, key: Any = None) -> jax.Array:
+def make_value(recipe: _Recipe, rng: Any) -> jax.Array:
     """The initial value of a new variable: the one place where initializers run.
 
     ``init`` calls it while tracing the function, and again, outside that trace, for
     each recipe that discovery recorded; the same arguments give the same value.
-    ``key``, when given, is the variable's key, derived already (:func:`make_values`).
     """
     name, initializer, shape, dtype = recipe.name, recipe.initializer, recipe.shape, recipe.dtype
     if _is_concrete(initializer):
@@ -311,10 +294,9 @@ def make_value(recipe: _Recipe, rng: Any, key: Any = None) -> jax.Array:
     _check_size(name, shape, dtype)
     if initializer is None:
         initializer = default_initializer(dtype)
-    if key is None:
-        # A constant ignores its key; deriving one would cost a fold_in.
-        uses_key = getattr(initializer, "uses_key", True)
-        key = frame_lib.variable_key(rng, name) if uses_key else rng
+    # A constant ignores its key; deriving one would cost a fold_in.
+    uses_key = getattr(initializer, "uses_key", True)
+    key = frame_lib.variable_key(rng, name) if uses_key else rng
     return _call_initializer(name, initializer, key, shape, dtype)
 
 
